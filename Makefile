@@ -1,0 +1,57 @@
+# course-nn: the README's commands. `make book` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+
+.PHONY: help venv book book-clean test test-fast lint release student-release grade browser bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | column -t -s $$'\t'
+
+venv: $(STAMP)  ## create .venv and install the pinned stack and course_nn (editable)
+
+$(STAMP): requirements.txt requirements-lock.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c requirements-lock.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+book: $(STAMP)  ## build the HTML book into _build/html (notebooks execute, cached)
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	@echo ""
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+book-clean:  ## remove the built book and its execution cache
+	rm -rf _build
+
+browser:  ## install headless Chromium and its driver (Debian packages) for the page tests
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	else echo "installing chromium and chromium-driver (Debian packages)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; fi
+
+test: $(STAMP) browser book  ## every test: unit, properties, notebooks (nbval), release integrity, grading, browser
+	COURSE_NN_REQUIRE_BROWSER=1 $(PY) -m pytest -n $(JOBS) --nbval-lax --nbval-current-env \
+	  tests book solutions
+
+test-fast: $(STAMP)  ## unit and property tests only (no notebooks, no book)
+	$(PY) -m pytest -n $(JOBS) -m "not slow and not book and not browser" tests
+
+lint: $(STAMP)  ## ruff
+	$(BIN)/ruff check course_nn tests benchmarks
+
+release: $(STAMP)  ## regenerate exercises/ from solutions/ (nbgrader generate_assignment)
+	$(PY) -m course_nn.release
+
+grade: $(STAMP)  ## grade submitted/<student>/<assignment>/ with the hardened grader: make grade A=ex01_linear_regression
+	$(BIN)/course-nn grade $(A)
+
+bench: $(STAMP)  ## benchmarks (print figures)
+	$(PY) benchmarks/grading.py
+
+clean: book-clean
+	rm -rf $(VENV) .pytest_cache .hypothesis

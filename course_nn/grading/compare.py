@@ -1,0 +1,116 @@
+"""Compare a student's output with the reference and say what is wrong.
+
+Outputs are flattened into a list of float arrays (tuples and lists of arrays are
+walked in order), so a function returning ``(W, b)`` or ``(loss, [(dW, db), ...])``
+compares part by part. The same flattening runs in the hardened grader's child,
+which hands back only these arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+def flatten_output(obj: Any) -> list[Any]:
+    """Walk tuples/lists of arrays in order; a list of plain numbers stays one array."""
+    if isinstance(obj, (tuple, list)) and any(
+        isinstance(item, (tuple, list, np.ndarray)) or hasattr(item, "__array__") for item in obj
+    ):
+        return [leaf for item in obj for leaf in flatten_output(item)]
+    return [obj]
+
+
+def to_float_array(value: Any) -> NDArray[np.float64]:
+    """``np.asarray(value, dtype=float)``, detaching torch tensors first."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=np.float64)
+
+
+def format_array(x: Any, limit: int = 600, indent: int = 14) -> str:
+    """A short printable form of ``x``: arrays abbreviated to four significant digits,
+    tuples and lists part by part, continuation lines indented to sit under the first."""
+    if isinstance(x, (tuple, list)) and len(flatten_output(x)) > 1:
+        text = "(" + ", ".join(format_array(item, limit, indent) for item in x) + ")"
+    elif isinstance(x, (np.ndarray, np.generic, float, int)) and not isinstance(x, bool):
+        arr = np.asarray(x)
+        text = np.array2string(arr, precision=4, threshold=24, edgeitems=3, suppress_small=True)
+        if arr.ndim:
+            text = f"{text}  (shape {arr.shape})"
+    else:
+        text = repr(x)
+    text = text.replace("\n", "\n" + " " * indent)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _shape_problem(expected: NDArray, got: NDArray) -> str:
+    msg = f"wrong shape: expected {expected.shape}, got {got.shape}"
+    if got.ndim == 2 and got.shape == expected.shape[::-1]:
+        return msg + "; the result looks transposed (check the order of a matrix product)"
+    if got.size == expected.size:
+        return msg + "; same number of entries, so check reshape/keepdims or the axis you reduce"
+    if got.ndim > expected.ndim:
+        return msg + "; did you forget to reduce (sum or mean) over an axis?"
+    if got.ndim < expected.ndim:
+        return msg + "; did you reduce over an axis that should stay?"
+    return msg
+
+
+def _value_problem(expected: NDArray, got: NDArray, rtol: float, atol: float) -> str | None:
+    if np.all(np.isfinite(expected)) and not np.all(np.isfinite(got)):
+        bad = np.argwhere(~np.isfinite(got))[0] if got.ndim else ()
+        return (
+            f"got a non-finite value ({got[tuple(bad)]}) at index {tuple(int(i) for i in bad)} "
+            "where the answer is finite: an overflow or log(0)?"
+        )
+    close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
+    if np.all(close):
+        return None
+    err = np.abs(got - expected)
+    worst = np.unravel_index(np.nanargmax(np.where(close, -1.0, err)), got.shape) if got.ndim else ()
+    where = f" at index {tuple(int(i) for i in worst)}" if got.ndim else ""
+    msg = (
+        f"values differ{where}: expected {expected[worst]:.6g}, got {got[worst]:.6g} "
+        f"({int((~close).sum())} of {close.size} entries off, largest error {np.nanmax(err):.3g})"
+    )
+    return msg + _scale_hint(expected, got, rtol)
+
+
+def _scale_hint(expected: NDArray, got: NDArray, rtol: float) -> str:
+    mask = np.abs(expected) > 1e-12
+    if mask.sum() < 2 or not np.all(np.isfinite(got)):  # one entry: any value is "a factor"
+        return ""
+    ratios = got[mask] / expected[mask]
+    ratio = float(np.median(ratios))
+    if abs(ratio - 1) > 1e-3 and np.allclose(ratios, ratio, rtol=1e-6, atol=0):
+        if np.isclose(ratio, -1):
+            return "; the sign is flipped"
+        return f"; off by a constant factor {ratio:.6g} (check a 1/n, a mean vs a sum, or a factor 2)"
+    return ""
+
+
+def compare_outputs(
+    expected: Any, got: Any, rtol: float = 1e-6, atol: float = 1e-8
+) -> str | None:
+    """Return ``None`` when ``got`` matches ``expected``, else a sentence saying how not."""
+    want, have = flatten_output(expected), flatten_output(got)
+    if len(want) != len(have):
+        return f"returned {len(have)} value(s), expected {len(want)}"
+    for index, (e, g) in enumerate(zip(want, have, strict=True)):
+        part = f"output {index}: " if len(want) > 1 else ""
+        try:
+            g_arr = to_float_array(g)
+        except (TypeError, ValueError):
+            return f"{part}returned a {type(g).__name__}, expected numbers"
+        e_arr = to_float_array(e)
+        if e_arr.ndim == 0 and g_arr.size == 1:
+            g_arr = g_arr.reshape(())  # a scalar in a 1-element array is fine
+        if g_arr.shape != e_arr.shape:
+            return part + _shape_problem(e_arr, g_arr)
+        problem = _value_problem(e_arr, g_arr, rtol, atol)
+        if problem:
+            return part + problem
+    return None

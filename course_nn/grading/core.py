@@ -1,0 +1,87 @@
+"""The check registry: one registered :class:`Check` per graded function.
+
+A check knows how to make public cases (small, fixed, printed on failure), how to
+make hidden cases (random, drawn at grading time, plus edge cases), the reference
+function, and how to explain a mismatch. Both grading paths use it:
+
+* in a notebook, :func:`course_nn.grading.check` calls the student's function and the
+  reference in one process (nbgrader's standard path, and the student's feedback);
+* the hardened grader (``course-nn grade``) sends only the case *inputs* to a
+  sandboxed child that runs the student's code, gets numbers back, and compares them
+  here with references it computed itself.
+
+So a case must be plain data: positional arguments that are arrays, numbers or
+strings. Hidden cases need no secrecy: knowing the generator does not help
+without a correct implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of a graded function: ``func(*args)``, with a short label for messages."""
+
+    args: tuple[Any, ...]
+    label: str = ""
+
+
+#: ``hint(case, expected, got) -> str | None``: names the likely bug for a mismatch.
+Hint = Callable[[Case, Any, Any], "str | None"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """How one graded function is checked.
+
+    Attributes
+    ----------
+    name : the function's name in the exercise (and the check's key).
+    reference : the course_nn function the student's output is compared with.
+    public_cases : ``() -> list[Case]``; fixed, small, shown in full on failure.
+    hidden_cases : ``(rng) -> list[Case]``; random shapes and values plus edge cases.
+    arg_names : names used when printing a case's inputs.
+    hints : diagnoses tried in order on a mismatch; the first that answers is shown.
+    rtol, atol : tolerance of the comparison (float64 code agrees far closer).
+    """
+
+    name: str
+    reference: Callable[..., Any]
+    public_cases: Callable[[], Sequence[Case]]
+    hidden_cases: Callable[[np.random.Generator], Sequence[Case]]
+    arg_names: tuple[str, ...]
+    hints: tuple[Hint, ...] = field(default=())
+    rtol: float = 1e-6
+    atol: float = 1e-8
+
+    def cases(self, hidden: bool, seed: int | None = None) -> list[Case]:
+        """The public cases, or hidden cases drawn with ``seed``."""
+        if not hidden:
+            return list(self.public_cases())
+        return list(self.hidden_cases(np.random.default_rng(seed)))
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def register(check: Check) -> Check:
+    """Add ``check`` to the registry under its name (names are unique)."""
+    if check.name in REGISTRY:
+        raise ValueError(f"a check named {check.name!r} is already registered")
+    REGISTRY[check.name] = check
+    return check
+
+
+def get_check(name: str) -> Check:
+    """The registered check called ``name``; ``KeyError`` lists the known names."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(REGISTRY))
+        raise KeyError(f"no check named {name!r}; known checks: {known}") from None

@@ -1,0 +1,43 @@
+"""Plots for chapter 1: data with fitted lines, and loss curves of gradient descent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from numpy.typing import ArrayLike
+
+
+def plot_regression_fit(
+    x: ArrayLike,
+    y: ArrayLike,
+    lines: Mapping[str, tuple[float, float]] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Scatter one-feature data ``(x, y)`` and draw each line ``label -> (w, b)``."""
+    x = np.asarray(x, dtype=float).ravel()
+    ax = ax or plt.subplots(figsize=(5.5, 3.5))[1]
+    ax.scatter(x, y, s=14, alpha=0.7, color="0.35", label="data")
+    grid = np.linspace(x.min(), x.max(), 100)
+    for (label, (w, b)), style in zip((lines or {}).items(), ["-", "--", ":", "-."] * 3, strict=False):
+        ax.plot(grid, float(np.ravel(w)[0]) * grid + float(b), style, lw=2, label=label)
+    ax.set(xlabel="$x$", ylabel="$y$")
+    ax.legend(frameon=False)
+    return ax
+
+
+def plot_loss_curves(
+    histories: Mapping[str, Sequence[float]],
+    ax: Axes | None = None,
+    log: bool = True,
+    ylabel: str = "loss",
+) -> Axes:
+    """One curve per ``label -> losses`` against the epoch, on a log scale by default."""
+    ax = ax or plt.subplots(figsize=(5.5, 3.5))[1]
+    for label, losses in histories.items():
+        ax.plot(np.arange(len(losses)), losses, lw=2, label=label)
+    ax.set(xlabel="epoch", ylabel=ylabel, yscale="log" if log else "linear")
+    ax.legend(frameon=False)
+    return ax

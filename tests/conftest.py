@@ -1,0 +1,39 @@
+"""Shared fixtures: repository paths, torch in float64, a seeded rng, and hypothesis profiles."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    """The repository root."""
+    return ROOT
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded generator, fresh per test."""
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """PyTorch in float64: the independent oracle for values and gradients."""
+    import torch as _torch
+
+    _torch.set_default_dtype(_torch.float64)
+    return _torch

@@ -1,0 +1,150 @@
+"""The built book (make book): pages exist, nothing of the solutions leaks, and in a real
+headless browser the math renders offline, images load and navigation is right."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.notebooks import ROOT, assignment_names, solution_texts
+
+pytestmark = pytest.mark.book
+HTML = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHAPTERS = {  # page -> words its title must contain
+    "book/ch01_linear_regression.html": "Linear regression",
+}
+
+
+@pytest.fixture(scope="module")
+def html() -> Path:
+    if not (HTML / "index.html").is_file():
+        if os.environ.get("COURSE_NN_REQUIRE_BROWSER"):
+            pytest.fail("the book is not built: run `make book` first")
+        pytest.skip("the book is not built (make book)")
+    return HTML
+
+
+def test_every_toc_page_is_built(html):
+    for page in ["book/intro.html", "book/notation.html", "book/bibliography.html", *CHAPTERS]:
+        assert (html / page).is_file(), page
+
+
+def test_solutions_and_exercises_are_not_published(html):
+    published = {p.relative_to(html).parts[0] for p in html.rglob("*")}
+    assert "solutions" not in published and "exercises" not in published
+
+
+@pytest.mark.parametrize("name", assignment_names())
+def test_no_solution_text_in_the_build(html, name):
+    leaks = []
+    lines = solution_texts(name)
+    published = [*(ROOT / "_build/html").rglob("*"), *(ROOT / "_build/jupyter_execute").rglob("*")]
+    for path in published:
+        if path.suffix in {".html", ".ipynb", ".md", ".txt", ".js", ".py"} and path.is_file():
+            text = path.read_text(errors="ignore")
+            leaks += [(path.name, ln) for ln in lines if ln in text]
+    assert not leaks, f"solution text in _build: {leaks[:3]}"
+
+
+def test_math_is_served_locally(html):
+    page = (html / "book/ch01_linear_regression.html").read_text()
+    assert "_static/mathjax/tex-chtml.js" in page
+    assert (html / "_static/mathjax/tex-chtml.js").is_file()
+    assert "cdn.jsdelivr" not in page and "mathjax@" not in page
+
+
+# --- headless Chromium ------------------------------------------------------------------
+def find_browser() -> tuple[str, str] | None:
+    chrome = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    return (chrome, driver) if chrome and driver else None
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    found = find_browser()
+    if not found:
+        if os.environ.get("COURSE_NN_REQUIRE_BROWSER"):
+            pytest.fail("chromium/chromedriver not found: run `make browser`")
+        pytest.skip("no headless Chromium (make browser installs it)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = found[0]
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1280,1600",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(found[1]), options=options)
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()
+
+
+WAIT_FOR_MATHJAX = """
+const done = arguments[arguments.length - 1];
+const start = Date.now();
+(function poll() {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    MathJax.startup.promise.then(() => done(true), () => done(false));
+  } else if (Date.now() - start > 30000) { done(false); } else { setTimeout(poll, 100); }
+})();
+"""
+
+PAGE_FACTS = """
+const main = document.querySelector('main') || document.body;
+const prose = main.cloneNode(true);
+prose.querySelectorAll('pre, .highlight, .cell_output').forEach(e => e.remove());
+const imgs = Array.from(main.querySelectorAll('img'));
+return {
+  title: document.title,
+  rendered: main.querySelectorAll('mjx-container').length,
+  unrendered: Array.from(main.querySelectorAll('.math')).filter(
+      e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 60)),
+  text: main.innerText,
+  prose: prose.textContent,
+  images: imgs.map(i => ({src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0})),
+  nav: Array.from(document.querySelectorAll('nav.bd-links a')).map(a => a.textContent.trim()),
+  prev: (document.querySelector('a.left-prev') || {}).href || null,
+  next: (document.querySelector('a.right-next') || {}).href || null,
+};
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page", sorted(CHAPTERS))
+def test_chapter_renders_in_a_browser(html, browser, page):
+    browser.get((html / page).as_uri())
+    assert browser.execute_async_script(WAIT_FOR_MATHJAX), "MathJax did not start (offline copy?)"
+    facts = browser.execute_script(PAGE_FACTS)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / (Path(page).stem + ".png")))
+
+    assert CHAPTERS[page] in facts["title"]
+    assert facts["rendered"] >= 10, "display and inline equations should be typeset by MathJax"
+    assert facts["unrendered"] == []
+    assert "$$" not in facts["prose"] and "\\frac" not in facts["prose"], "raw TeX left in the page"
+    assert facts["images"] and all(img["ok"] for img in facts["images"]), facts["images"]
+    assert "BEGIN SOLUTION" not in facts["text"]
+    for line in (ln for name in assignment_names() for ln in solution_texts(name)):
+        assert line not in facts["text"]
+    assert {"Notation", "Linear regression", "Bibliography"} <= {
+        n.split(". ", 1)[-1] for n in facts["nav"]}, facts["nav"]
+    assert facts["prev"] and facts["prev"].endswith("notation.html")
+    assert facts["next"] and facts["next"].endswith("bibliography.html")
+
+
+@pytest.mark.browser
+def test_intro_page_links_every_chapter(html, browser):
+    browser.get((html / "book/intro.html").as_uri())
+    hrefs = browser.execute_script(
+        "return Array.from(document.querySelectorAll('main a')).map(a => a.href)")
+    for page in CHAPTERS:
+        assert any(h.endswith(page) for h in hrefs), page
