@@ -41,10 +41,52 @@ from course_nn.logistic import (
     xnor_network,
     xor_network,
 )
+from course_nn.losses import (
+    BITS_PER_NAT,
+    NATS_PER_BIT,
+    accuracy,
+    binary_cross_entropy,
+    bits_to_nats,
+    cross_entropy,
+    cross_entropy_between,
+    entropy,
+    kl_divergence,
+    nats_to_bits,
+    regularised_cost,
+    softmax_cross_entropy,
+)
+from course_nn.softmax import (
+    log_softmax,
+    logsumexp,
+    one_hot,
+    softmax,
+    softmax_regression_logits,
+    softmax_regression_proba,
+)
+from course_nn.softmax import predict as softmax_regression_predict
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BITS_PER_NAT",
+    "NATS_PER_BIT",
+    "accuracy",
+    "binary_cross_entropy",
+    "bits_to_nats",
+    "cross_entropy",
+    "cross_entropy_between",
+    "entropy",
+    "kl_divergence",
+    "log_softmax",
+    "logsumexp",
+    "nats_to_bits",
+    "one_hot",
+    "regularised_cost",
+    "softmax",
+    "softmax_cross_entropy",
+    "softmax_regression_logits",
+    "softmax_regression_predict",
+    "softmax_regression_proba",
     "ACTIVATIONS",
     "BOOLEAN_WEIGHTS",
     "XNOR_PARAMS",

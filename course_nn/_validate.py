@@ -43,7 +43,8 @@ def as_labels(y: Any, name: str = "y", num_classes: int | None = None) -> NDArra
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D integer labels of shape (n,), got shape {arr.shape}")
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        if not (np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr))):
+        whole = np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr))
+        if not (whole and np.all(arr == np.round(arr))):
             raise ValueError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
     arr = arr.astype(np.int64)
     if num_classes is not None and arr.size and (arr.min() < 0 or arr.max() >= num_classes):

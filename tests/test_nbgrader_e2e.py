@@ -1,8 +1,8 @@
 """nbgrader's standard path end to end: release into a temp course, submit, autograde, export.
 
-Three submissions of exercise 1: the solution (full marks), the untouched stub (zero) and
-plausible wrong answers (zero). nbgrader autograde exits 0 even when notebooks fail, so
-the test reads the scores from `nbgrader export`.
+For every assignment: the solution (full autograded marks) and the untouched stub (zero);
+for exercise 1 also plausible wrong answers (zero). nbgrader autograde exits 0 even when
+notebooks fail, so the test reads the scores from `nbgrader export`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import nbformat
 import pytest
 
 from course_nn.release import tool_env
-from tests.notebooks import ROOT, fill_solutions, nbgrader_meta, read, solution_path
+from tests.notebooks import ROOT, assignment_names, fill_solutions, nbgrader_meta, read, solution_path
 
-pytestmark = [pytest.mark.grading, pytest.mark.slow, pytest.mark.ch1]
-NAME = "ex01_linear_regression"
+pytestmark = [pytest.mark.grading, pytest.mark.slow]
+NAMES = assignment_names()
 
-WRONG = {
+WRONG_EX01 = {
     "linear_forward": "def linear_forward(X, W, b):\n    return X @ W.T\n",
     "mse": "def mse(y_hat, y):\n    return float(((y_hat - y) ** 2).sum())\n",
     "linear_mse_grads": (
@@ -40,60 +40,69 @@ WRONG = {
 
 def nbgrader(course, *args):
     run = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"],
-                         cwd=course, capture_output=True, text=True, env=tool_env(), timeout=600)
+                         cwd=course, capture_output=True, text=True, env=tool_env(), timeout=1200)
     assert run.returncode == 0, f"nbgrader {args[0]} failed:\n{run.stdout}\n{run.stderr}"
     return run
 
 
+def submit(course, student, name, nb):
+    folder = course / "submitted" / student / name
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / f"{name}.ipynb")
+
+
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory):
+    """A temp course with every assignment released, submitted by alice (solutions),
+    bob (stubs) and, for ex01, carol (wrong answers); autograded and exported."""
     course = tmp_path_factory.mktemp("course")
     shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / NAME, course / "solutions" / NAME)
-    nbgrader(course, "generate_assignment", NAME, "--force")
-    released = read(course / "exercises" / NAME / f"{NAME}.ipynb")
-    submissions = {
-        "alice": fill_solutions(released, NAME),
-        "bob": released,
-        "carol": fill_solutions(released, NAME, replace=WRONG),
-    }
-    for student, nb in submissions.items():
-        folder = course / "submitted" / student / NAME
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / f"{NAME}.ipynb")
-    nbgrader(course, "autograde", NAME, "--force")
+    for name in NAMES:
+        shutil.copytree(ROOT / "solutions" / name, course / "solutions" / name)
+        nbgrader(course, "generate_assignment", name, "--force")
+        released = read(course / "exercises" / name / f"{name}.ipynb")
+        submit(course, "alice", name, fill_solutions(released, name))
+        submit(course, "bob", name, released)
+        if name == "ex01_linear_regression":
+            submit(course, "carol", name, fill_solutions(released, name, replace=WRONG_EX01))
+    for name in NAMES:
+        nbgrader(course, "autograde", name, "--force")
     nbgrader(course, "export", "--to", str(course / "grades.csv"))
     with open(course / "grades.csv") as handle:
-        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+        rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(handle)}
     return course, rows
 
 
-def auto_points() -> float:
-    return sum(nbgrader_meta(c)["points"] for c in read(solution_path(NAME)).cells
-               if nbgrader_meta(c).get("grade") and c.cell_type == "code")
+def points(name: str, cell_type: str) -> float:
+    return sum(nbgrader_meta(c)["points"] for c in read(solution_path(name)).cells
+               if nbgrader_meta(c).get("grade") and c.cell_type == cell_type)
 
 
-def test_every_submission_has_a_row(graded_course):
+@pytest.mark.parametrize("name", NAMES)
+def test_solution_gets_full_autograded_marks(graded_course, name):
     _, rows = graded_course
-    assert set(rows) == {"alice", "bob", "carol"}
+    row = rows[(name, "alice")]
+    assert points(name, "code") > 0
+    assert float(row["score"]) == points(name, "code")
+    assert float(row["max_score"]) == points(name, "code") + points(name, "markdown")
 
 
-def test_solution_gets_full_autograded_marks(graded_course):
+@pytest.mark.parametrize("name", NAMES)
+def test_stub_scores_zero(graded_course, name):
     _, rows = graded_course
-    assert auto_points() == 10
-    assert float(rows["alice"]["score"]) == auto_points()
-    assert float(rows["alice"]["max_score"]) == 12  # 10 autograded + 2 for the written answer
+    assert float(rows[(name, "bob")]["score"]) == 0
 
 
-def test_stub_and_wrong_answers_score_zero(graded_course):
+def test_wrong_answers_score_zero_and_every_submission_has_a_row(graded_course):
     _, rows = graded_course
-    assert float(rows["bob"]["score"]) == 0
-    assert float(rows["carol"]["score"]) == 0
+    assert float(rows[("ex01_linear_regression", "carol")]["score"]) == 0
+    assert {s for _, s in rows} >= {"alice", "bob", "carol"}
 
 
 def test_autograded_notebook_shows_the_teaching_message(graded_course):
     course, _ = graded_course
-    nb = read(course / "autograded" / "carol" / NAME / f"{NAME}.ipynb")
+    name = "ex01_linear_regression"
+    nb = read(course / "autograded" / "carol" / name / f"{name}.ipynb")
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     text = "\n".join(e.evalue for e in errors)
     assert {e.ename for e in errors} == {"CheckFailure"}

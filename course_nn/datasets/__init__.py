@@ -5,11 +5,15 @@ Bigger data (MNIST, Fashion-MNIST) is read from IDX files at a path; see ``idx``
 
 from course_nn.datasets.digits import load_digits, load_digits_split, train_test_split_stratified
 from course_nn.datasets.synthetic import RegressionData, make_linear_regression
+from course_nn.datasets.toy import TOY_CLASS_NAMES, make_three_class_toy, make_two_class_toy
 
 __all__ = [
+    "TOY_CLASS_NAMES",
     "RegressionData",
     "load_digits",
     "load_digits_split",
     "make_linear_regression",
+    "make_three_class_toy",
+    "make_two_class_toy",
     "train_test_split_stratified",
 ]

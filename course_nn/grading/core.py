@@ -49,6 +49,7 @@ class Check:
     arg_names : names used when printing a case's inputs.
     hints : diagnoses tried in order on a mismatch; the first that answers is shown.
     rtol, atol : tolerance of the comparison (float64 code agrees far closer).
+    judge : replaces the comparison with the reference when given (see below).
     """
 
     name: str
@@ -59,6 +60,10 @@ class Check:
     hints: tuple[Hint, ...] = field(default=())
     rtol: float = 1e-6
     atol: float = 1e-8
+    #: Optional ``judge(case, expected, got) -> str | None`` replacing the element-wise
+    #: comparison, for answers that are right in more than one way (a trained model is
+    #: judged by its accuracy on held-out data, not by equality with the reference's).
+    judge: Callable[[Case, Any, Any], str | None] | None = None
 
     def cases(self, hidden: bool, seed: int | None = None) -> list[Case]:
         """The public cases, or hidden cases drawn with ``seed``."""
