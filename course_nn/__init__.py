@@ -18,6 +18,16 @@ from course_nn.activations import (
     tanh,
     tanh_grad,
 )
+from course_nn.backprop import (
+    l2_penalty,
+    layer_backward,
+    mlp_loss,
+    mlp_loss_and_grads,
+    softmax_cross_entropy_grad,
+    softmax_jacobian,
+    softmax_regression_loss_and_grads,
+)
+from course_nn.gradcheck import GradientCheckReport, check_gradients, numerical_gradient, relative_error
 from course_nn.linear import (
     GradientDescentResult,
     fit_least_squares,
@@ -55,6 +65,18 @@ from course_nn.losses import (
     regularised_cost,
     softmax_cross_entropy,
 )
+from course_nn.mlp import (
+    ForwardCache,
+    bias_unit_form,
+    count_parameters,
+    init_mlp,
+    layer_sizes_of,
+    mlp_forward,
+    mlp_forward_bias_unit,
+    params_from_bias_unit_form,
+    params_to_vector,
+    vector_to_params,
+)
 from course_nn.softmax import (
     log_softmax,
     logsumexp,
@@ -64,10 +86,37 @@ from course_nn.softmax import (
     softmax_regression_proba,
 )
 from course_nn.softmax import predict as softmax_regression_predict
+from course_nn.train import History, fit, sgd_step, train_mlp, train_softmax_regression
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ForwardCache",
+    "GradientCheckReport",
+    "History",
+    "bias_unit_form",
+    "check_gradients",
+    "count_parameters",
+    "fit",
+    "init_mlp",
+    "l2_penalty",
+    "layer_backward",
+    "layer_sizes_of",
+    "mlp_forward",
+    "mlp_forward_bias_unit",
+    "mlp_loss",
+    "mlp_loss_and_grads",
+    "numerical_gradient",
+    "params_from_bias_unit_form",
+    "params_to_vector",
+    "relative_error",
+    "sgd_step",
+    "softmax_cross_entropy_grad",
+    "softmax_jacobian",
+    "softmax_regression_loss_and_grads",
+    "train_mlp",
+    "train_softmax_regression",
+    "vector_to_params",
     "BITS_PER_NAT",
     "NATS_PER_BIT",
     "accuracy",

@@ -4,10 +4,15 @@ Bigger data (MNIST, Fashion-MNIST) is read from IDX files at a path; see ``idx``
 """
 
 from course_nn.datasets.digits import load_digits, load_digits_split, train_test_split_stratified
+from course_nn.datasets.idx import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist, read_idx
 from course_nn.datasets.synthetic import RegressionData, make_linear_regression
 from course_nn.datasets.toy import TOY_CLASS_NAMES, make_three_class_toy, make_two_class_toy
 
 __all__ = [
+    "FASHION_MNIST_CLASSES",
+    "load_fashion_mnist",
+    "load_mnist",
+    "read_idx",
     "TOY_CLASS_NAMES",
     "RegressionData",
     "load_digits",
