@@ -5,5 +5,26 @@ not the styling.
 """
 
 from course_nn.plotting.regression import plot_loss_curves, plot_regression_fit
+from course_nn.plotting.softmax import (
+    CalibrationBins,
+    calibration_bins,
+    class_colours,
+    expected_calibration_error,
+    plot_class_probabilities,
+    plot_class_regions,
+    plot_probability_bars,
+    plot_reliability,
+)
 
-__all__ = ["plot_loss_curves", "plot_regression_fit"]
+__all__ = [
+    "CalibrationBins",
+    "calibration_bins",
+    "class_colours",
+    "expected_calibration_error",
+    "plot_class_probabilities",
+    "plot_class_regions",
+    "plot_loss_curves",
+    "plot_probability_bars",
+    "plot_regression_fit",
+    "plot_reliability",
+]
