@@ -35,7 +35,7 @@ browser:  ## install headless Chromium and its driver (Debian packages) for the 
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; fi
 
 test: $(STAMP) browser book  ## every test: unit, properties, notebooks (nbval), release integrity, grading, browser
-	COURSE_NN_REQUIRE_BROWSER=1 $(PY) -m pytest -n $(JOBS) --nbval-lax --nbval-current-env \
+	COURSE_NN_REQUIRE_BROWSER=1 $(PY) -m pytest -n $(JOBS) --dist loadfile --nbval-lax --nbval-current-env \
 	  tests book solutions
 
 test-fast: $(STAMP)  ## unit and property tests only (no notebooks, no book)
