@@ -4,6 +4,8 @@ Plotting code is kept out of the chapters so that a chapter's cells show the ide
 not the styling.
 """
 
+from course_nn.plotting.glm import plot_decision_regions, plot_functions, plot_truth_table
+from course_nn.plotting.mlp import draw_network, plot_theta_layout, plot_unrolled_image
 from course_nn.plotting.regression import plot_loss_curves, plot_regression_fit
 from course_nn.plotting.softmax import (
     CalibrationBins,
@@ -17,6 +19,12 @@ from course_nn.plotting.softmax import (
 )
 
 __all__ = [
+    "draw_network",
+    "plot_decision_regions",
+    "plot_functions",
+    "plot_theta_layout",
+    "plot_truth_table",
+    "plot_unrolled_image",
     "CalibrationBins",
     "calibration_bins",
     "class_colours",
