@@ -7,7 +7,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: help venv book book-clean test test-fast lint release student-release grade browser bench clean
+.PHONY: help venv book book-clean test test-fast lint release student-release grade system-deps bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | column -t -s $$'\t'
@@ -28,13 +28,15 @@ book: $(STAMP)  ## build the HTML book into _build/html (notebooks execute, cach
 book-clean:  ## remove the built book and its execution cache
 	rm -rf _build
 
-browser:  ## install headless Chromium and its driver (Debian packages) for the page tests
-	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
-	else echo "installing chromium and chromium-driver (Debian packages)"; \
+SYSTEM_TOOLS := chromium chromedriver bwrap
+system-deps:  ## install Debian packages the tests use: headless Chromium + driver (page tests), bubblewrap (grading sandbox)
+	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then echo "installing chromium, chromium-driver and bubblewrap (missing:$$missing)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; fi
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    chromium chromium-driver bubblewrap >/dev/null; fi
 
-test: $(STAMP) browser book  ## every test: unit, properties, notebooks (nbval), release integrity, grading, browser
+test: $(STAMP) system-deps book  ## every test: unit, properties, notebooks (nbval), release integrity, grading, browser
 	COURSE_NN_REQUIRE_BROWSER=1 $(PY) -m pytest -n $(JOBS) --dist loadfile --nbval-lax --nbval-current-env \
 	  tests book solutions
 
@@ -47,11 +49,15 @@ lint: $(STAMP)  ## ruff
 release: $(STAMP)  ## regenerate exercises/ from solutions/ (nbgrader generate_assignment)
 	$(PY) -m course_nn.release
 
+student-release: $(STAMP)  ## write the student bundle dist/student/ (no solutions, gradebook or hidden tests)
+	$(PY) -m course_nn.student_release
+
 grade: $(STAMP)  ## grade submitted/<student>/<assignment>/ with the hardened grader: make grade A=ex01_linear_regression
 	$(BIN)/course-nn grade $(A)
 
-bench: $(STAMP)  ## benchmarks (print figures)
+bench: $(STAMP)  ## benchmarks (print figures): grading throughput vs nbgrader, digits vs PyTorch and scikit-learn
 	$(PY) benchmarks/grading.py
+	$(PY) benchmarks/digits.py
 
 clean: book-clean
 	rm -rf $(VENV) .pytest_cache .hypothesis

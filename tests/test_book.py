@@ -94,8 +94,8 @@ def browser(tmp_path_factory):
     found = find_browser()
     if not found:
         if os.environ.get("COURSE_NN_REQUIRE_BROWSER"):
-            pytest.fail("chromium/chromedriver not found: run `make browser`")
-        pytest.skip("no headless Chromium (make browser installs it)")
+            pytest.fail("chromium/chromedriver not found: run `make system-deps`")
+        pytest.skip("no headless Chromium (make system-deps installs it)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -1,0 +1,124 @@
+"""The ``course-nn`` command: ``grade`` (instructors, CI) and ``check`` (students).
+
+Book: none (tooling); DESIGN.md, "Grading: two paths, one set of checks".
+
+Both delegate to :mod:`course_nn.grading.hardened`. Exit codes: ``grade`` returns 0
+whenever the batch ran, whatever the students scored, and 1 with a message when
+grading itself cannot run; ``check`` returns 0 when every public check passes, 1 when
+one does not, 2 when the notebook cannot be checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from course_nn.grading.hardened.sandbox import ISOLATIONS, Limits
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected k/N such as 1/4, got {text!r}") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"need 1 <= k <= N, got {text!r}")
+    return k, n
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return value
+
+
+def _limit_options(parser: argparse.ArgumentParser, timeout: float) -> None:
+    parser.add_argument("--timeout", type=_positive, default=timeout,
+                        help=f"seconds per test (and per cell) before it is killed [{timeout:g}]")
+    parser.add_argument("--memory-mb", type=int, default=2048,
+                        help="address-space limit of the student's process [2048]")
+    parser.add_argument("--isolation", choices=ISOLATIONS, default="auto",
+                        help="auto: bubblewrap and Landlock when available [auto]")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="course-nn", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser("grade", help="grade submitted/<student>/<assignment>/ (hardened)")
+    grade.add_argument("assignment")
+    grade.add_argument("--course", type=Path, default=Path("."), help="course folder [.]")
+    grade.add_argument("--submitted", type=Path, help="submissions [COURSE/submitted]")
+    grade.add_argument("--out", type=Path, help="grades.csv, summary.csv, feedback/ "
+                                                "[COURSE/graded/ASSIGNMENT]")
+    grade.add_argument("--source", type=Path,
+                       help="instructor notebook [COURSE/<source_directory>/A/A.ipynb]")
+    grade.add_argument("--jobs", type=int, help="submissions graded at once [all cores]")
+    grade.add_argument("--shard", type=_shard, default=(1, 1), metavar="k/N",
+                       help="grade only the k-th of N shares of the students")
+    grade.add_argument("--no-gradebook", action="store_true",
+                       help="do not write the scores to nbgrader's gradebook")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    _limit_options(grade, 30)
+    check = commands.add_parser("check", help="run a notebook's public checks, as the grader does")
+    check.add_argument("notebook", type=Path)
+    _limit_options(check, 30)
+    return parser
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(timeout=args.timeout, memory_mb=args.memory_mb)
+
+
+def grade(args: argparse.Namespace) -> int:
+    from course_nn.grading.hardened import GradingError, grade_assignment
+
+    try:
+        report = grade_assignment(
+            args.assignment, course=args.course, submitted=args.submitted, out=args.out,
+            source=args.source, jobs=args.jobs, limits=_limits(args), shard_of=args.shard,
+            isolation=args.isolation, gradebook=not args.no_gradebook, progress=not args.quiet)
+    except GradingError as err:
+        print(f"course-nn grade: error: {err}", file=sys.stderr)
+        return 1
+    n = len(report.results)
+    each = report.seconds / n if n else 0.0
+    print(f"graded {n} submission(s) of {args.assignment} in {report.seconds:.1f} s "
+          f"({each:.2f} s each; sandbox: {report.sandbox})", file=sys.stderr)
+    for note in report.notes:
+        print(note, file=sys.stderr)
+    print(f"grades: {report.out / 'grades.csv'}\nsummary: {report.out / 'summary.csv'}\n"
+          f"feedback: {report.out / 'feedback'}/")
+    return 0
+
+
+def check(args: argparse.Namespace) -> int:
+    from course_nn.grading.hardened import GradingError, check_notebook
+    from course_nn.grading.hardened.grade import passed
+
+    try:
+        result = check_notebook(args.notebook, _limits(args), args.isolation)
+    except GradingError as err:
+        print(f"course-nn check: error: {err}", file=sys.stderr)
+        return 2
+    for test in result.tests:
+        mark = "\u2713" if test.status in ("passed", "flagged") else "\u2717"
+        print(f"{mark} {test.test}: {test.status} ({test.points:g} / {test.max_points:g})")
+        if test.status != "passed":
+            print("    " + test.message.replace("\n", "\n    "))
+    for flag in result.flags:
+        print(f"note: {flag}")
+    ok = passed(result)
+    print(f"public checks: {result.score:g} / {result.max_score:g} points"
+          + ("" if ok else "; not all checks pass yet"))
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return {"grade": grade, "check": check}[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""Step 6: draw the cases, compute the expected answers here, and pack the inputs.
+
+Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks", step e.
+
+Public cases are the fixed ones the student saw; hidden cases are drawn now with a
+fresh seed per submission (reported, so a failure can be replayed with
+``check(name, f, hidden=True, seed=...)``). The references are computed in this
+process; the child receives only the inputs: arrays in an ``.npz`` (loaded with
+``allow_pickle=False``) and plain numbers and strings in JSON.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from course_nn.grading import get_check
+from course_nn.grading.core import Case, Check
+from course_nn.grading.hardened.model import AssignmentSpec, Submission
+
+
+@dataclass
+class DrawnCall:
+    """One check call of a test: its cases and the references computed in the parent."""
+
+    check: Check
+    hidden: bool
+    seed: int | None
+    cases: list[Case]
+    expected: list[Any]
+    problem: str | None = None  # the instructor's side failed (a bug to report)
+
+
+class Packer:
+    """Turns case arguments into JSON descriptions plus named arrays."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def _store(self, value: np.ndarray) -> str:
+        if value.dtype.kind not in "biufc":
+            raise TypeError(f"an array of dtype {value.dtype} is not plain data")
+        key = f"i{len(self.arrays)}"
+        self.arrays[key] = np.array(value, order="C", copy=True)  # 0-d stays 0-d
+        return key
+
+    def pack(self, value: Any) -> dict[str, Any]:
+        if isinstance(value, np.ndarray):
+            return {"a": self._store(value)}
+        if isinstance(value, np.generic):
+            return {"s": self._store(np.asarray(value))}
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return {"v": value}
+        if isinstance(value, (tuple, list)):
+            return {"t" if isinstance(value, tuple) else "l": [self.pack(v) for v in value]}
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return {"d": {k: self.pack(v) for k, v in value.items()}}
+        raise TypeError(f"a {type(value).__name__} is not plain data")
+
+
+def _draw(check_name: str, hidden: bool, seed: int | None) -> DrawnCall:
+    check = get_check(check_name)
+    cases = check.cases(hidden=hidden, seed=seed)
+    expected = [check.reference(*copy.deepcopy(case.args)) for case in cases]
+    return DrawnCall(check, hidden, seed if hidden else None, cases, expected)
+
+
+def draw_cases(sub: Submission, spec: AssignmentSpec, seed: int | None = None,
+               hidden: bool = True) -> Packer:
+    """Fill ``sub.cases`` (per test, per call) and ``sub.job["tests"]``; return the arrays."""
+    seed = secrets.randbits(32) if seed is None else seed
+    packer = Packer()
+    for index, test in enumerate(spec.tests):
+        drawn: list[DrawnCall | None] = []
+        calls: list[dict[str, Any]] = []
+        for call in test.calls:
+            if call.hidden and not hidden:  # the self-check runs public cases only
+                drawn.append(None)
+                calls.append({"cases": []})
+                continue
+            try:
+                item = _draw(call.check, call.hidden, call.seed if call.seed is not None else seed)
+                packed = [[packer.pack(arg) for arg in case.args] for case in item.cases]
+            except Exception as err:  # the reference or the generator failed
+                item = DrawnCall(get_check(call.check), call.hidden, seed, [], [],
+                                 f"cases of {call.check!r} could not be prepared "
+                                 f"(instructor bug): {type(err).__name__}: {err}")
+                packed = []
+            drawn.append(item)
+            calls.append({"cases": packed})
+        sub.cases.append(drawn)
+        sub.job["tests"].append({"index": index, "calls": calls})
+    return packer

@@ -1,0 +1,106 @@
+"""``course-nn grade`` and ``course-nn check`` as functions: the batch and the self-check.
+
+Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks".
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course_nn.grading.hardened.assignment import SpecError, load_spec
+from course_nn.grading.hardened.course import Course
+from course_nn.grading.hardened.model import FLAGGED, PASSED, SubmissionResult
+from course_nn.grading.hardened.outputs import write_outputs
+from course_nn.grading.hardened.pipeline import (
+    Context,
+    default_jobs,
+    discover,
+    grade_batch,
+    grade_submission,
+    shard,
+)
+from course_nn.grading.hardened.sandbox import Launcher, Limits
+
+DEFAULT_LIMITS = Limits()
+
+
+class GradingError(Exception):
+    """Grading itself cannot run (no such assignment, no submissions folder, ...)."""
+
+
+@dataclass
+class BatchReport:
+    """What a batch produced, for the command line and the tests."""
+
+    results: list[SubmissionResult]
+    out: Path
+    seconds: float
+    sandbox: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _launcher(limits: Limits, isolation: str) -> Launcher:
+    try:
+        return Launcher.create(limits, isolation)
+    except (RuntimeError, ValueError) as err:
+        raise GradingError(str(err)) from None
+
+
+def grade_assignment(
+    assignment: str, course: Path = Path("."), submitted: Path | None = None,
+    out: Path | None = None, source: Path | None = None, jobs: int | None = None,
+    limits: Limits = DEFAULT_LIMITS, shard_of: tuple[int, int] = (1, 1), isolation: str = "auto",
+    gradebook: bool = True, progress: bool = True, seed: int | None = None,
+) -> BatchReport:
+    """Grade ``submitted/<student>/<assignment>/`` of every student (of this shard)."""
+    start = time.perf_counter()
+    info = Course.load(course)
+    source = source or info.notebook(assignment)
+    if source is None or not Path(source).is_file():
+        raise GradingError(f"no assignment {assignment!r}: no notebook in "
+                           f"{info.root / info.source / assignment} (nor in {info.release}/)")
+    try:
+        spec = load_spec(Path(source), assignment)
+    except SpecError as err:
+        raise GradingError(str(err)) from None
+    submitted = Path(submitted) if submitted else info.root / "submitted"
+    if not submitted.is_dir():
+        raise GradingError(f"no submissions folder {submitted} (nbgrader layout: "
+                           f"{submitted}/<student>/{assignment}/{spec.notebook})")
+    k, n = shard_of
+    students = shard([s for s in discover(submitted, assignment) if s[1].is_dir()], k, n)
+    ctx = Context(spec, _launcher(limits, isolation), seed=seed)
+    results = grade_batch(students, ctx, jobs or default_jobs(), progress)
+    out = Path(out) if out else info.root / "graded" / assignment
+    write_outputs(out, spec, results)
+    notes = []
+    if gradebook and results:
+        from course_nn.grading.hardened.gradebook import write_gradebook
+
+        try:
+            write_gradebook(info.db_url, spec, results)
+            notes.append(f"scores written to the gradebook {info.db_url}")
+        except Exception as err:  # the CSVs and feedback are written: say so, do not lose them
+            notes.append(f"warning: the gradebook {info.db_url} could not be updated "
+                         f"({type(err).__name__}: {err}); grades.csv has every score")
+    return BatchReport(results, out, time.perf_counter() - start, ctx.launcher.describe(), notes)
+
+
+def check_notebook(path: Path, limits: Limits = DEFAULT_LIMITS, isolation: str = "auto"
+                   ) -> SubmissionResult:
+    """The student's self-check: the notebook's own public checks, run like the grader."""
+    path = Path(path)
+    if not path.is_file():
+        raise GradingError(f"no notebook {path}")
+    try:
+        spec = load_spec(path, path.parent.name, add_hidden=False)
+    except SpecError as err:
+        raise GradingError(str(err)) from None
+    ctx = Context(spec, _launcher(limits, isolation), hidden=False)
+    return grade_submission("you", path.parent, ctx)
+
+
+def passed(result: SubmissionResult) -> bool:
+    return all(t.status in (PASSED, FLAGGED) for t in result.tests)

@@ -1,0 +1,187 @@
+"""Step 9: compare the child's numbers with the references and give each test one status.
+
+Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks", steps e-f.
+
+Each answer is converted with ``np.asarray(..., dtype=float)`` and compared by
+:func:`course_nn.grading.diagnose` (shape, finiteness, tolerance, then the check's
+hints), so a failure reads exactly like the notebook's ``check``. A test passes only
+when every case of every check call passes. Flags never hide a score: a passing test
+with flags becomes ``flagged`` with its points; a failing one keeps its status and
+shows the flags in its message.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from typing import Any
+
+import numpy as np
+
+from course_nn.grading import diagnose
+from course_nn.grading.compare import format_array
+from course_nn.grading.hardened.cases import DrawnCall
+from course_nn.grading.hardened.model import (
+    CRASHED,
+    ERROR,
+    FAILED,
+    FLAGGED,
+    PASSED,
+    UNGRADABLE,
+    AssignmentSpec,
+    Submission,
+    TestResult,
+    TestSpec,
+)
+from course_nn.grading.hardened.results import Unreadable
+from course_nn.grading.inline import describe_case
+
+
+class Verdict(Exception):
+    """Raised while judging a test: its (status, message)."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _cause_of_missing(sub: Submission, spec: AssignmentSpec, expr: str, err: dict) -> Verdict:
+    """Why a checked function is not there: its cell timed out, crashed, raised, or is gone."""
+    names = {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
+    known = spec.by_id()
+    for index, step in enumerate(sub.job["steps"]):
+        cell = known.get(step["id"])
+        if step["kind"] != "cell" or cell is None or not names & set(cell.defines):
+            continue
+        if index in sub.run.step_failures:
+            status, detail = sub.run.step_failures[index]
+            return Verdict(status, f"the cell {step['id']!r} did not finish: {detail}")
+        if str(index) in sub.cell_errors:
+            e = sub.cell_errors[str(index)]
+            return Verdict(ERROR, f"the cell {step['id']!r} raised {e.get('type')}: "
+                                  f"{e.get('message')} ({e.get('where')}), so {expr} is not defined")
+    missing = [c.grade_id for c in spec.cells if c.role == "solution" and names & set(c.defines)
+               and c.grade_id not in sub.solution_sources]
+    if missing:
+        return Verdict(ERROR, f"{expr} is not defined: its solution cell {missing[0]!r} is missing")
+    return Verdict(ERROR, f"{expr} is not available: {err.get('type')}: {err.get('message')}")
+
+
+def _header(call: DrawnCall, number: int) -> str:
+    kind = "hidden" if call.hidden else "public"
+    case = call.cases[number]
+    label = f" ({case.label})" if case.label else ""
+    replay = f" [seed {call.seed}]" if call.hidden else ""
+    return f"{call.check.name}: {kind} case {number + 1} of {len(call.cases)}{label}{replay}"
+
+
+def _answer(record: dict, arrays: dict[str, np.ndarray]) -> Any:
+    """The student's output rebuilt from numbers: one array, or a list of them."""
+    leaves = []
+    for index, leaf in enumerate(record.get("leaves", [])):
+        if "type" in leaf:
+            part = f"output {index}: " if len(record["leaves"]) > 1 else ""
+            raise Verdict(FAILED, f"{part}returned a {leaf['type']}, expected numbers")
+        if leaf.get("key") not in arrays:
+            raise Verdict(CRASHED, "an answer is missing from the child's output")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            try:
+                leaves.append(np.asarray(arrays[leaf["key"]], dtype=float))
+            except (np.exceptions.ComplexWarning, TypeError, ValueError):
+                raise Verdict(FAILED, "returned complex numbers, expected real ones") from None
+    if not leaves:
+        raise Verdict(CRASHED, "the child returned no values")
+    return leaves[0] if len(leaves) == 1 else leaves
+
+
+def _judge_case(call: DrawnCall, number: int, record: Any, arrays: dict) -> str | None:
+    """Raise a Verdict for a wrong case; return a warning note (or None) for a right one."""
+    if not isinstance(record, dict):
+        raise Verdict(CRASHED, "the child's answer record is damaged")
+    case, head = call.cases[number], _header(call, number)
+    inputs = f"\n  input:\n{describe_case(call.check, case)}"
+    if "exception" in record:
+        err = record["exception"] if isinstance(record["exception"], dict) else {}
+        if err.get("type") == "NotImplementedError":
+            raise Verdict(ERROR, f"{call.check.name}: not implemented yet (NotImplementedError)")
+        raise Verdict(ERROR, f"{head} raised {err.get('type')}: {err.get('message')} "
+                             f"({err.get('where')}){inputs}")
+    if record.get("mutated"):
+        raise Verdict(FAILED, f"{head} failed{inputs}\n  problem: it modified its input in "
+                              "place; return a new array instead")
+    try:
+        got = _answer(record, arrays)
+    except Verdict as verdict:
+        raise Verdict(verdict.status, f"{head} failed{inputs}\n  problem: {verdict.message}") from None
+    problem = diagnose(call.check, case, call.expected[number], got)
+    if problem is not None:
+        raise Verdict(FAILED, f"{head} failed{inputs}\n  expected: "
+                              f"{format_array(call.expected[number])}\n  got:      "
+                              f"{format_array(got)}\n  problem: {problem}")
+    return record.get("warning")
+
+
+def _judge_test(sub: Submission, spec: AssignmentSpec, index: int, test: TestSpec) -> str:
+    """Raise the Verdict of a test that did not pass; return the summary of one that did."""
+    if test.problem:
+        raise Verdict(UNGRADABLE, test.problem)
+    drawn = [d for d in sub.cases[index] if d is not None]
+    for call in drawn:
+        if call.problem:
+            raise Verdict(UNGRADABLE, call.problem)
+    if index in sub.run.test_failures:
+        status, detail = sub.run.test_failures[index]
+        raise Verdict(status, f"{detail} while checking {test.grade_id}")
+    if sub.run.startup_failure:
+        status, detail = sub.run.startup_failure
+        raise Verdict(status, f"the grading process did not start: {detail}")
+    output = sub.outputs.get(index)
+    if output is None or isinstance(output, Unreadable):
+        raise Verdict(CRASHED, f"no readable answers came back ({output or 'none'})")
+    record, arrays = output
+    notes, counts = [], {}
+    for number, call in enumerate(sub.cases[index]):
+        if call is None:
+            continue
+        entry = record["calls"][number] if number < len(record["calls"]) else None
+        if not isinstance(entry, dict):
+            raise Verdict(CRASHED, "the child's answers are incomplete")
+        if "unavailable" in entry:
+            raise _cause_of_missing(sub, spec, spec.tests[index].calls[number].expr,
+                                    entry["unavailable"] if isinstance(entry["unavailable"], dict) else {})
+        answers = entry.get("cases")
+        if not isinstance(answers, list) or len(answers) > len(call.cases):
+            raise Verdict(CRASHED, "the child's answers are damaged")
+        for k, answer in enumerate(answers):
+            note = _judge_case(call, k, answer, arrays)
+            if note:
+                notes.append(f"note: your function warned: {note}")
+        if len(answers) < len(call.cases):  # the child stops only after an exception
+            raise Verdict(CRASHED, "the child's answers are incomplete")
+        kind = "hidden" if call.hidden else "public"
+        counts[kind] = counts.get(kind, 0) + len(call.cases)
+    seeds = sorted({c.seed for c in drawn if c.hidden})
+    summary = ", ".join(f"{n} {kind} cases" for kind, n in counts.items()) + " passed"
+    summary += f" (seed {seeds[0]})" if len(seeds) == 1 else ""
+    return "\n".join([summary, *dict.fromkeys(notes)])
+
+
+def judge_tests(sub: Submission, spec: AssignmentSpec) -> None:
+    """One :class:`TestResult` per grade cell, flags applied."""
+    for index, test in enumerate(spec.tests):
+        try:
+            status, message = PASSED, _judge_test(sub, spec, index, test)
+        except Verdict as verdict:
+            status, message = verdict.status, verdict.message
+        flags = list(sub.test_flags.get(test.grade_id, []))
+        points = test.points if status == PASSED else 0.0
+        if flags:
+            message = "flagged: " + "; ".join(flags) + "\n" + message
+            status = FLAGGED if status == PASSED else status
+        sub.results.append(TestResult(test.grade_id, status, points, test.points, message, flags))
+
+
+def ungradable_results(spec: AssignmentSpec, reason: str) -> list[TestResult]:
+    """Every test ungradable, for a submission that could not be read."""
+    return [TestResult(t.grade_id, UNGRADABLE, 0.0, t.points, reason) for t in spec.tests]

@@ -1,0 +1,157 @@
+"""Data passed between the steps of the hardened grader.
+
+Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks".
+
+An :class:`AssignmentSpec` is read once per batch from the instructor notebook; a
+:class:`Submission` is filled in step by step (see ``pipeline.STEPS``) and ends as a
+:class:`SubmissionResult` with one :class:`TestResult` per grade cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Every test ends in exactly one of these (DESIGN.md, hardened path step f).
+PASSED = "passed"
+FAILED = "failed"  # wrong answer; the message teaches
+ERROR = "error"  # the student's code raised
+TIMEOUT = "timeout"  # wall-clock or CPU limit
+CRASHED = "crashed"  # the child died (signal, os._exit) before answering
+UNGRADABLE = "ungradable"  # the notebook could not be read or the cell is missing
+FLAGGED = "flagged"  # graded, but the instructor should look (never hides the score)
+STATUSES = (PASSED, FAILED, ERROR, TIMEOUT, CRASHED, UNGRADABLE, FLAGGED)
+
+
+class Ungradable(Exception):
+    """Raised by a step when a submission cannot be graded at all (every test ungradable)."""
+
+
+@dataclass(frozen=True)
+class CheckCall:
+    """One ``check("name", <expr>, hidden=...)`` in a grade cell."""
+
+    check: str
+    expr: str
+    hidden: bool = False
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """An nbgrader cell of the instructor notebook (or an unmarked code cell)."""
+
+    index: int
+    grade_id: str | None
+    cell_type: str
+    source: str
+    solution: bool = False
+    grade: bool = False
+    locked: bool = False
+    points: float = 0.0
+    defines: tuple[str, ...] = ()
+
+    @property
+    def role(self) -> str:
+        """setup, solution, test, manual (graded by hand) or plain (not nbgrader)."""
+        if self.grade_id is None:
+            return "plain"
+        if self.grade and self.cell_type == "code" and not self.solution:
+            return "test"
+        if self.grade:
+            return "manual"
+        if self.solution:
+            return "solution"
+        return "setup"
+
+
+@dataclass(frozen=True)
+class TestSpec:
+    """A grade cell: its points and the checks it runs (all must pass)."""
+
+    grade_id: str
+    points: float
+    calls: tuple[CheckCall, ...]
+    released_source: str
+    problem: str | None = None  # why this cell cannot be graded here, if so
+
+
+@dataclass(frozen=True)
+class AssignmentSpec:
+    """What the instructor notebook says an assignment is."""
+
+    name: str
+    notebook: str  # file name, e.g. ex01_linear_regression.ipynb
+    source_path: Path
+    cells: tuple[CellSpec, ...]
+    tests: tuple[TestSpec, ...]
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(t.points for t in self.tests))
+
+    def by_id(self) -> dict[str, CellSpec]:
+        return {c.grade_id: c for c in self.cells if c.grade_id is not None}
+
+
+@dataclass
+class TestResult:
+    """One row of grades.csv."""
+
+    test: str
+    status: str
+    points: float
+    max_points: float
+    message: str = ""
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Submission:
+    """A submission as it moves through the pipeline; each step fills its part."""
+
+    student: str
+    directory: Path
+    notebook_path: Path | None = None
+    notebook: dict[str, Any] | None = None
+    flags: list[str] = field(default_factory=list)  # submission-wide, for summary.csv
+    notes: list[str] = field(default_factory=list)  # for the feedback only
+    test_flags: dict[str, list[str]] = field(default_factory=dict)  # grade_id -> flags
+    solution_sources: dict[str, str] = field(default_factory=dict)  # grade_id -> source
+    job: dict[str, Any] | None = None
+    cases: list[Any] = field(default_factory=list)  # per test: per call: (check, cases, refs)
+    run: Any = None  # sandbox.RunOutcome
+    outputs: dict[int, Any] = field(default_factory=dict)  # test index -> child answers
+    cell_errors: dict[str, Any] = field(default_factory=dict)  # step index -> exception
+    results: list[TestResult] = field(default_factory=list)
+
+    def flag_test(self, grade_id: str, reason: str) -> None:
+        self.test_flags.setdefault(grade_id, [])
+        if reason not in self.test_flags[grade_id]:
+            self.test_flags[grade_id].append(reason)
+
+    def flag(self, reason: str) -> None:
+        if reason not in self.flags:
+            self.flags.append(reason)
+
+
+@dataclass
+class SubmissionResult:
+    """Everything reported about one student."""
+
+    student: str
+    tests: list[TestResult]
+    flags: list[str]
+    notes: list[str] = field(default_factory=list)
+    stdout: str = ""
+    stderr: str = ""
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return float(sum(t.points for t in self.tests))
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(t.max_points for t in self.tests))

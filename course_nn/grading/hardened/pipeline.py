@@ -1,0 +1,118 @@
+"""The hardened grader's pipeline: one submission through ordered one-job steps, and a batch.
+
+Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks".
+
+Like nbgrader's preprocessors, each step does one thing to a :class:`Submission`;
+the order matters and is explained next to each step. A step raises ``Ungradable``
+to end a submission early (every test ungradable); nothing ends the batch.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from course_nn.grading.hardened import cases, judge, load, results, scan, script, structure
+from course_nn.grading.hardened.model import AssignmentSpec, Submission, SubmissionResult, Ungradable
+from course_nn.grading.hardened.sandbox import Launcher, Limits
+
+Step = Callable[[Submission, AssignmentSpec], None]
+
+# Before anything runs: read and check the submission in this process, without running it.
+PREPARE: tuple[Step, ...] = (
+    load.find_notebook,  # 1. submitted/<student>/<a>/: the notebook; flag renames, extra files
+    load.read_notebook,  # 2. parse JSON (truncated/garbage -> ungradable); flag kernelspec
+    structure.match_cells,  # 3. by grade_id: flag missing/edited/re-typed cells; take solutions
+    scan.scan_solutions,  # 4. static scan of the solutions (needs 3): course_nn, tampering
+    script.build_job,  # 5. instructor cells + student solutions + collectors (needs 3)
+)
+# Then: 6. cases.draw_cases (fresh hidden seed; references here), 7. sandbox (child),
+# 8. results.read_results (numbers only), 9. judge.judge_tests (diagnose, statuses, flags).
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every submission of a batch shares."""
+
+    spec: AssignmentSpec
+    launcher: Launcher
+    seed: int | None = None
+    hidden: bool = True  # False for the student's self-check: public cases only
+
+
+def _run_child(sub: Submission, ctx: Context, packer: cases.Packer) -> None:
+    """Steps 7-8: the child in a fresh temp folder, then its answers read back."""
+    with tempfile.TemporaryDirectory(prefix="course-nn-grade-") as tmp:
+        root = Path(tmp)
+        ctx.launcher.prepare(root, sub.job, packer.arrays)
+        sub.run = ctx.launcher.run(root, sub.job)
+        results.read_results(sub, root / "rw" / "out")
+
+
+def grade_submission(student: str, folder: Path, ctx: Context) -> SubmissionResult:
+    """Grade one submission; never raises."""
+    start = time.perf_counter()
+    sub = Submission(student, folder)
+    try:
+        for step in PREPARE:
+            step(sub, ctx.spec)
+        packer = cases.draw_cases(sub, ctx.spec, seed=ctx.seed, hidden=ctx.hidden)
+        _run_child(sub, ctx, packer)
+        judge.judge_tests(sub, ctx.spec)
+    except Ungradable as err:
+        sub.results = judge.ungradable_results(ctx.spec, str(err))
+    except Exception as err:  # a grader bug must not end the batch: report it on the row
+        detail = "".join(traceback.format_exception_only(type(err), err)).strip()
+        sub.results = judge.ungradable_results(ctx.spec, f"internal grader error: {detail}")
+        print(f"course-nn grade: {student}: {traceback.format_exc()}", file=sys.stderr)
+    run = sub.run
+    return SubmissionResult(
+        student, sub.results, sub.flags, sub.notes,
+        stdout=run.output("stdout") if run else "", stderr=run.output("stderr") if run else "",
+        seconds=time.perf_counter() - start)
+
+
+def discover(submitted: Path, assignment: str) -> list[tuple[str, Path]]:
+    """(student, folder) for every student folder of ``submitted/`` (nbgrader layout)."""
+    return [(p.name, p / assignment) for p in sorted(submitted.iterdir())
+            if p.is_dir() and not p.name.startswith(".")]
+
+
+def shard(items: list, k: int, n: int) -> list:
+    """The k-th of n interleaved shares (k from 1), for a CI matrix."""
+    return items[k - 1::n]
+
+
+def grade_batch(students: list[tuple[str, Path]], ctx: Context, jobs: int,
+                progress: bool = True) -> list[SubmissionResult]:
+    """Grade in parallel (the children are processes; threads only wait on them)."""
+    from tqdm import tqdm
+
+    done: list[SubmissionResult] = []
+    with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool, tqdm(
+        total=len(students), unit="submission", file=sys.stderr, disable=not progress,
+        desc=f"grading {ctx.spec.name}", dynamic_ncols=True,
+    ) as bar:
+        futures = [pool.submit(grade_submission, s, f, ctx) for s, f in students]
+        for future in as_completed(futures):
+            done.append(future.result())
+            bar.update()
+    return sorted(done, key=lambda r: r.student)
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover (not Linux)
+        return os.cpu_count() or 1
+
+
+__all__ = ["PREPARE", "Context", "Launcher", "Limits", "discover", "grade_batch",
+           "grade_submission", "shard"]

@@ -1,0 +1,63 @@
+"""Step 5: rebuild the program the child runs, from the instructor's cells.
+
+Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks", step b.
+
+In the instructor's order: setup cells as the instructor wrote them (minus the
+``course_nn`` imports, which the child cannot satisfy), the student's solution cells,
+and for each grade cell a *collector* that only looks up the functions its
+``check(...)`` calls name. The checks themselves never run in the child. Ordinary
+cells (plots, exploration) and cells the student added are not run.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from course_nn.grading.hardened.model import AssignmentSpec, Submission
+
+MAGIC = re.compile(r"^\s*(%|!)")
+
+
+def without_course_imports(source: str) -> str:
+    """Blank out ``import course_nn...`` statements, keeping line numbers."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    lines = source.splitlines()
+    for node in tree.body:
+        modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                   else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+        if modules and all(m.split(".")[0] == "course_nn" for m in modules):
+            for number in range(node.lineno - 1, node.end_lineno):
+                lines[number] = ""
+    return "\n".join(lines)
+
+
+def without_magics(source: str) -> str:
+    """IPython magics and shell escapes become comments when plain Python cannot parse them."""
+    try:
+        compile(source, "<cell>", "exec", dont_inherit=True)
+        return source
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        pass
+    return "\n".join("# (magic removed) " + line if MAGIC.match(line) else line
+                     for line in source.splitlines())
+
+
+def build_job(sub: Submission, spec: AssignmentSpec) -> None:
+    """The child's steps: cells to run and collectors, in the instructor's order."""
+    steps, tests = [], {t.grade_id: i for i, t in enumerate(spec.tests)}
+    for cell in spec.cells:
+        if cell.role == "setup" and cell.cell_type == "code":
+            steps.append({"kind": "cell", "id": cell.grade_id,
+                          "source": without_course_imports(cell.source)})
+        elif cell.role == "solution" and cell.grade_id in sub.solution_sources:
+            steps.append({"kind": "cell", "id": cell.grade_id,
+                          "source": without_magics(sub.solution_sources[cell.grade_id])})
+        elif cell.role == "test":
+            test = spec.tests[tests[cell.grade_id]]
+            steps.append({"kind": "collect", "id": cell.grade_id, "test": tests[cell.grade_id],
+                          "exprs": [call.expr for call in test.calls]})
+    sub.job = {"steps": steps, "tests": [], "max_leaf_elements": 10_000_000}

