@@ -27,6 +27,7 @@ from course_nn.backprop import (
     softmax_jacobian,
     softmax_regression_loss_and_grads,
 )
+from course_nn.evaluation import confusion_matrix, most_confident_mistakes, predict_proba, top_confusions
 from course_nn.gradcheck import GradientCheckReport, check_gradients, numerical_gradient, relative_error
 from course_nn.linear import (
     GradientDescentResult,
@@ -91,6 +92,10 @@ from course_nn.train import History, fit, sgd_step, train_mlp, train_softmax_reg
 __version__ = "0.1.0"
 
 __all__ = [
+    "confusion_matrix",
+    "most_confident_mistakes",
+    "predict_proba",
+    "top_confusions",
     "ForwardCache",
     "GradientCheckReport",
     "History",

@@ -4,7 +4,14 @@ Plotting code is kept out of the chapters so that a chapter's cells show the ide
 not the styling.
 """
 
+from course_nn.plotting.backprop import (
+    plot_graph,
+    plot_loss_against,
+    plot_step_errors,
+    plot_training_curves,
+)
 from course_nn.plotting.glm import plot_decision_regions, plot_functions, plot_truth_table
+from course_nn.plotting.lab import plot_confusion_matrix, plot_images
 from course_nn.plotting.mlp import draw_network, plot_theta_layout, plot_unrolled_image
 from course_nn.plotting.regression import plot_loss_curves, plot_regression_fit
 from course_nn.plotting.softmax import (
@@ -19,6 +26,12 @@ from course_nn.plotting.softmax import (
 )
 
 __all__ = [
+    "plot_confusion_matrix",
+    "plot_graph",
+    "plot_images",
+    "plot_loss_against",
+    "plot_step_errors",
+    "plot_training_curves",
     "draw_network",
     "plot_decision_regions",
     "plot_functions",
