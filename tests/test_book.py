@@ -7,9 +7,8 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
-
 import nbformat
+import pytest
 import yaml
 
 from tests.notebooks import ROOT, assignment_names, solution_texts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course_nn.grading import REGISTRY, CheckFailure, check
+from course_nn.grading import CheckFailure, check
 from course_nn.grading.checks.ch03 import (
     mlp_forward_2layer,
     mlp_forward_3layer,
@@ -33,15 +33,6 @@ def relu(z):
 H = {"relu": relu, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh}
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCES))
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_reference_passes_public_and_hidden(name, seed, capsys):
-    check(name, REFERENCES[name])
-    check(name, REFERENCES[name], hidden=True, seed=seed)
-    out = capsys.readouterr().out
-    assert f"\u2713 {name}:" in out and "public" in out and "hidden" in out
-
-
 def test_a_student_style_solution_passes():
     """Plain NumPy, the way the exercise asks for it (no course_nn inside)."""
     def mlp_forward(theta, layer_sizes, X, activation):
@@ -58,13 +49,6 @@ def test_a_student_style_solution_passes():
 
     check("mlp_forward", mlp_forward)
     check("mlp_forward", mlp_forward, hidden=True, seed=3)
-
-
-def test_cases_are_plain_data():
-    """Arrays, numbers and strings only: the hardened grader ships them to a child process."""
-    for spec in (REGISTRY[name] for name in REFERENCES):
-        for case in spec.cases(False) + spec.cases(True, seed=0):
-            assert all(isinstance(a, (np.ndarray, str, int, float)) for a in case.args), spec.name
 
 
 def _two_layer(hidden=relu, output=lambda z: z, transpose=False, bias=True):

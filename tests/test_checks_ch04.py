@@ -21,30 +21,11 @@ def test_checks_are_registered():
         softmax, one_hot, softmax_regression_logits}
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_reference_passes_public_and_hidden(name, capsys):
-    """Does the reference pass its own public cases and hidden cases for several seeds?"""
-    reference = REGISTRY[name].reference
-    check(name, reference)
-    for seed in SEEDS:
-        check(name, reference, hidden=True, seed=seed)
-    assert capsys.readouterr().out.count("passed") == 1 + len(SEEDS)
-
-
 def test_hidden_softmax_cases_include_edge_cases():
     """Do the hidden softmax cases hold logits of +-1e4 and a (1, M) batch?"""
     cases = REGISTRY["softmax"].cases(hidden=True, seed=0)
     assert any(np.max(np.abs(case.args[0])) >= 1e4 for case in cases)
     assert any(case.args[0].shape[0] == 1 for case in cases)
-
-
-def test_cases_are_plain_data():
-    """Are all case arguments arrays, numbers or strings (sendable to the sandbox)?"""
-    for name in NAMES:
-        for hidden in (False, True):
-            for case in REGISTRY[name].cases(hidden=hidden, seed=0):
-                assert all(isinstance(a, (np.ndarray, int, float, str, np.integer))
-                           for a in case.args), (name, case.label)
 
 
 # --- typical wrong softmaxes ----------------------------------------------------------------

@@ -28,16 +28,6 @@ def test_checks_are_registered():
         cross_entropy, softmax_cross_entropy, entropy, kl_divergence]
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_reference_passes_public_and_hidden(name, capsys):
-    """Does the reference pass its own public cases and hidden cases for several seeds?"""
-    reference = REGISTRY[name].reference
-    check(name, reference)
-    for seed in SEEDS:
-        check(name, reference, hidden=True, seed=seed)
-    assert capsys.readouterr().out.count("passed") == 1 + len(SEEDS)
-
-
 def test_hidden_cases_include_edge_cases():
     """Zero probabilities, logits of 1e4, a batch of one, and an infinite divergence."""
     ce = REGISTRY["cross_entropy"].cases(hidden=True, seed=0)
@@ -47,14 +37,6 @@ def test_hidden_cases_include_edge_cases():
     assert any(np.max(np.abs(case.args[0])) >= 1e4 for case in sce)
     kl = REGISTRY["kl_divergence"].cases(hidden=True, seed=0)
     assert any(np.any(kl_divergence(*case.args) == np.inf) for case in kl)
-
-
-def test_cases_are_plain_data():
-    """Are all case arguments arrays or numbers (sendable to the sandbox)?"""
-    for name in NAMES:
-        for hidden in (False, True):
-            for case in REGISTRY[name].cases(hidden=hidden, seed=0):
-                assert all(isinstance(a, np.ndarray) for a in case.args), (name, case.label)
 
 
 # --- typical wrong cross-entropies ------------------------------------------------------------
