@@ -1,8 +1,10 @@
-"""nbgrader's standard path end to end: release into a temp course, submit, autograde, export.
+"""Both grading paths end to end on every assignment: release into a temp course, submit,
+`nbgrader autograde` + `nbgrader export`, then `course-nn grade` on the same submissions.
 
 For every assignment: the solution (full autograded marks) and the untouched stub (zero);
 for exercise 1 also plausible wrong answers (zero). nbgrader autograde exits 0 even when
-notebooks fail, so the test reads the scores from `nbgrader export`.
+notebooks fail, so the test reads the scores from `nbgrader export`. The hardened grader
+must give every submission the same score.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 import nbformat
 import pytest
 
+from course_nn.grading.hardened import Limits, grade_assignment
 from course_nn.release import tool_env
 from tests.notebooks import ROOT, assignment_names, fill_solutions, nbgrader_meta, read, solution_path
 
@@ -73,6 +76,18 @@ def graded_course(tmp_path_factory):
     return course, rows
 
 
+@pytest.fixture(scope="module")
+def hardened_scores(graded_course):
+    """(assignment, student) -> score from `course-nn grade` on the same submissions."""
+    course, _ = graded_course
+    scores = {}
+    for name in NAMES:
+        report = grade_assignment(name, course=course, jobs=2, progress=False, gradebook=False,
+                                  out=course / "hardened" / name, limits=Limits(timeout=120))
+        scores.update({(name, r.student): (r.score, r.max_score) for r in report.results})
+    return scores
+
+
 def points(name: str, cell_type: str) -> float:
     return sum(nbgrader_meta(c)["points"] for c in read(solution_path(name)).cells
                if nbgrader_meta(c).get("grade") and c.cell_type == cell_type)
@@ -109,3 +124,14 @@ def test_autograded_notebook_shows_the_teaching_message(graded_course):
     assert "the bias b is missing" in text
     assert "you summed the squared errors" in text
     assert "offset b was not fitted" in text
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_hardened_grader_agrees_with_nbgrader(graded_course, hardened_scores, name):
+    """Does `course-nn grade` give the solution full marks and the stub zero, as nbgrader does?"""
+    _, rows = graded_course
+    students = ["alice", "bob"] + (["carol"] if name == "ex01_linear_regression" else [])
+    for student in students:
+        score, max_score = hardened_scores[(name, student)]
+        assert score == float(rows[(name, student)]["score"]), (name, student)
+        assert max_score == points(name, "code")
