@@ -6,7 +6,7 @@ split of ``course_nn.datasets.load_digits_split()``.
 
 * ours: ``train_softmax_regression`` and ``train_mlp(..., [64, 128, 10])`` with their
   tuned defaults (minibatch SGD with momentum, float64);
-* PyTorch: the same architecture, the same initial weights, the same minibatches in
+* PyTorch (``course_nn.torch_twin``): the same architecture, the same initial weights, the same minibatches in
   the same order, ``torch.optim.SGD`` with the same momentum and the same L2 term
   (weights only), float64, so both runs should end at the same parameters;
 * scikit-learn: ``LogisticRegression`` (lbfgs, its defaults) and ``MLPClassifier``
@@ -19,7 +19,6 @@ of the updates only, evaluation excluded; target <= 1.5).
 
 from __future__ import annotations
 
-import inspect
 import time
 import warnings
 
@@ -32,17 +31,12 @@ from threadpoolctl import threadpool_limits
 
 from course_nn.datasets import load_digits_split
 from course_nn.losses import accuracy
-from course_nn.mlp import init_mlp
+from course_nn.mlp import init_mlp, mlp_forward
+from course_nn.torch_twin import fit_torch, from_torch, to_torch, tuned_hyperparameters
 from course_nn.train import train_mlp, train_softmax_regression
 
 HIDDEN = 128
 SEED = 0
-
-
-def defaults(func) -> dict:
-    """The keyword defaults of one of our training functions (the tuned hyperparameters)."""
-    return {k: p.default for k, p in inspect.signature(func).parameters.items()
-            if p.default is not inspect.Parameter.empty}
 
 
 def timed(func, *args, **kwargs):
@@ -51,51 +45,15 @@ def timed(func, *args, **kwargs):
     return out, time.perf_counter() - start
 
 
-def minibatch_order(n: int, epochs: int, batch_size: int, seed: int) -> list[list[np.ndarray]]:
-    """The minibatches ``course_nn.train.fit`` draws: a fresh permutation per epoch."""
-    rng = np.random.default_rng(seed)
-    epochs_out = []
-    for _ in range(epochs):
-        order = rng.permutation(n)
-        epochs_out.append([order[i : i + batch_size] for i in range(0, n, batch_size)])
-    return epochs_out
+def torch_twin(params, X, y, hp) -> tuple[list, list[float]]:
+    """The PyTorch twin trained from ``params`` as ours is; its final params and epoch times."""
+    model = to_torch(params, "relu")
+    epoch_seconds = fit_torch(model, X, y, **hp)
+    return from_torch(model), epoch_seconds
 
 
-def torch_train(params, X, y, hp) -> tuple[list, list[float]]:
-    """Train nn.Sequential(Linear, ReLU, ..., Linear) from ``params`` like our ``fit``."""
-    layers = []
-    for l, (W, b) in enumerate(params, start=1):
-        linear = torch.nn.Linear(W.shape[1], W.shape[0], dtype=torch.float64)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(W))
-            linear.bias.copy_(torch.from_numpy(b))
-        layers += [linear] + ([torch.nn.ReLU()] if l < len(params) else [])
-    model = torch.nn.Sequential(*layers)
-    weights = [m.weight for m in model if isinstance(m, torch.nn.Linear)]
-    optimiser = torch.optim.SGD(model.parameters(), lr=hp["learning_rate"], momentum=hp["momentum"])
-    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-    epoch_seconds = []
-    for batches in minibatch_order(len(y), hp["epochs"], hp["batch_size"], SEED):
-        start = time.perf_counter()
-        for batch in batches:
-            index = torch.from_numpy(batch)
-            optimiser.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(Xt[index]), yt[index])
-            loss = loss + hp["l2"] / 2 * sum((W**2).sum() for W in weights)
-            loss.backward()
-            optimiser.step()
-        epoch_seconds.append(time.perf_counter() - start)
-    final = [(m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy())
-             for m in model if isinstance(m, torch.nn.Linear)]
-    return final, epoch_seconds
-
-
-def torch_accuracy(params, X, y) -> float:
-    Q = X
-    for l, (W, b) in enumerate(params, start=1):
-        Q = Q @ W.T + b
-        Q = np.maximum(Q, 0) if l < len(params) else Q
-    return accuracy(Q, y)
+def held_out_accuracy(params, X, y) -> float:
+    return accuracy(mlp_forward(params, X, "relu"), y)
 
 
 def max_difference(a, b) -> float:
@@ -115,7 +73,7 @@ def main() -> None:
           f"one thread; torch {torch.__version__}\n")
     print(f"{'model':<48} {'test acc':>8} {'train s':>9}")
 
-    hp_sm, hp_mlp = defaults(train_softmax_regression), defaults(train_mlp)
+    hp_sm, hp_mlp = tuned_hyperparameters(train_softmax_regression), tuned_hyperparameters(train_mlp)
     sm, t_sm = timed(train_softmax_regression, X_train, y_train, progress=False)
     row("ours: softmax regression (NumPy SGD)", accuracy(sm.predict(X_test), y_test), t_sm,
         f"lr={hp_sm['learning_rate']} epochs={hp_sm['epochs']} B={hp_sm['batch_size']} "
@@ -127,12 +85,12 @@ def main() -> None:
         f"momentum={hp_mlp['momentum']} l2={hp_mlp['l2']}")
 
     zero = [(np.zeros((M, p)), np.zeros(M))]
-    (sm_t, sm_epochs), t = timed(torch_train, zero, X_train, y_train, hp_sm)
-    row("PyTorch: softmax regression (same SGD)", torch_accuracy(sm_t, X_test, y_test), t,
+    (sm_t, sm_epochs), t = timed(torch_twin, zero, X_train, y_train, hp_sm)
+    row("PyTorch: softmax regression (same SGD)", held_out_accuracy(sm_t, X_test, y_test), t,
         f"max |theta_ours - theta_torch| = {max_difference(sm.params, sm_t):.1e}")
     init = init_mlp(sizes, rng=SEED, activation="relu")
-    (mlp_t, mlp_epochs), t = timed(torch_train, init, X_train, y_train, hp_mlp)
-    row(f"PyTorch: MLP {sizes} relu (same SGD)", torch_accuracy(mlp_t, X_test, y_test), t,
+    (mlp_t, mlp_epochs), t = timed(torch_twin, init, X_train, y_train, hp_mlp)
+    row(f"PyTorch: MLP {sizes} relu (same SGD)", held_out_accuracy(mlp_t, X_test, y_test), t,
         f"max |theta_ours - theta_torch| = {max_difference(mlp.params, mlp_t):.1e}")
 
     logreg, t = timed(LogisticRegression(max_iter=2000).fit, X_train, y_train)

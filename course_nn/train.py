@@ -63,8 +63,12 @@ class History:
 
 
 # --- the pieces of an epoch ----------------------------------------------------------
-def _minibatches(n: int, batch_size: int | None, rng: np.random.Generator) -> Iterator:
-    """Index sets of one epoch: everything at once, or a random partition into batches."""
+def minibatches(n: int, batch_size: int | None, rng: np.random.Generator) -> Iterator:
+    """Index sets of one epoch: everything at once, or a random partition into batches.
+
+    ``fit`` draws its minibatches here, and so does the PyTorch twin in
+    :mod:`course_nn.torch_twin`, so both see the same batches in the same order.
+    """
     if batch_size is None or batch_size >= n:
         yield slice(None)  # full batch: a view, no copy, no shuffling needed
         return
@@ -148,7 +152,7 @@ def fit(
     velocity = [(np.zeros_like(W), np.zeros_like(b)) for W, b in history.params]
     for _ in tqdm(range(int(epochs)), disable=not _show_progress(progress), unit="epoch"):
         start = time.perf_counter()
-        for batch in _minibatches(X.shape[0], batch_size, rng):
+        for batch in minibatches(X.shape[0], batch_size, rng):
             _, grads = mlp_loss_and_grads(history.params, X[batch], y[batch], activation, l2)
             history.params, velocity = sgd_step(
                 history.params, grads, velocity, learning_rate, momentum
