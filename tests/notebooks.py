@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import re
 from pathlib import Path
 
@@ -68,7 +67,3 @@ def fill_solutions(released: nbformat.NotebookNode, name: str, replace: dict[str
             source = instructor[grade_id].source
             cell.source = re.sub(r"\s*### (BEGIN|END) SOLUTION", "", source)
     return nb
-
-
-def as_json(nb) -> dict:
-    return json.loads(nbformat.writes(nb))
