@@ -50,6 +50,10 @@ class Check:
     hints : diagnoses tried in order on a mismatch; the first that answers is shown.
     rtol, atol : tolerance of the comparison (float64 code agrees far closer).
     judge : replaces the comparison with the reference when given (see below).
+    float_errors : call the student's function with NumPy's floating-point errors
+        raised (``np.errstate(over=, invalid=, divide="raise")``), for a task that
+        promises a result "without overflow": a ``FloatingPointError`` fails the case
+        with :func:`float_error_advice`, in the notebook and in the hardened grader.
     """
 
     name: str
@@ -64,12 +68,30 @@ class Check:
     #: comparison, for answers that are right in more than one way (a trained model is
     #: judged by its accuracy on held-out data, not by equality with the reference's).
     judge: Callable[[Case, Any, Any], str | None] | None = None
+    #: Raise NumPy floating-point errors while the student's function runs (see above).
+    float_errors: bool = False
 
     def cases(self, hidden: bool, seed: int | None = None) -> list[Case]:
         """The public cases, or hidden cases drawn with ``seed``."""
         if not hidden:
             return list(self.public_cases())
         return list(self.hidden_cases(np.random.default_rng(seed)))
+
+
+#: The ``np.errstate`` a check with ``float_errors=True`` runs the student's code under.
+FLOAT_ERRORS = {"over": "raise", "invalid": "raise", "divide": "raise"}
+
+
+def float_error_advice(message: str) -> str:
+    """The diagnosis for a ``FloatingPointError`` raised under :data:`FLOAT_ERRORS`.
+
+    It names the symptom and the concept, never the code: ``message`` is NumPy's own
+    (e.g. "overflow encountered in exp").
+    """
+    return (f"raised FloatingPointError: {message}\n  likely bug: an intermediate value "
+            "overflows (or is divided by zero) for inputs of large magnitude, even if the "
+            "final result looks finite; the task asks for a computation without overflow, "
+            "so no step may leave the floating-point range")
 
 
 REGISTRY: dict[str, Check] = {}

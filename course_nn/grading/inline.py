@@ -8,14 +8,17 @@ unchanged, so an untouched exercise reads "not implemented", not "wrong".
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import secrets
 import warnings
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from course_nn.grading.compare import compare_outputs, format_array
-from course_nn.grading.core import Case, Check, get_check
+from course_nn.grading.core import FLOAT_ERRORS, Case, Check, float_error_advice, get_check
 
 
 class CheckFailure(AssertionError):
@@ -49,12 +52,24 @@ def describe_case(check: Check, case: Case) -> str:
     )
 
 
-def _call_student(func: Callable[..., Any], case: Case) -> tuple[Any, str | None]:
-    """Call ``func`` on copies of the inputs; return (output, problem or None)."""
+def _call_student(func: Callable[..., Any], case: Case,
+                  float_errors: bool = False) -> tuple[Any, str | None]:
+    """Call ``func`` on copies of the inputs; return (output, problem or None).
+
+    With ``float_errors`` NumPy's overflow, invalid and divide errors are raised while
+    ``func`` runs, and a ``FloatingPointError`` becomes the problem.
+    """
     args = copy.deepcopy(case.args)
+    strict = np.errstate(**FLOAT_ERRORS) if float_errors else contextlib.nullcontext()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        got = func(*args)  # NotImplementedError and friends propagate to the caller
+        try:
+            with strict:
+                got = func(*args)  # NotImplementedError and friends propagate to the caller
+        except FloatingPointError as err:
+            if not float_errors:
+                raise
+            return None, float_error_advice(str(err))
     for original, passed in zip(case.args, args, strict=True):
         if isinstance(original, str):
             continue  # e.g. an activation's name: immutable, and not numbers to compare
@@ -92,7 +107,7 @@ def check(name: str, func: Callable[..., Any], hidden: bool = False, seed: int |
     for number, case in enumerate(cases, start=1):
         expected = spec.reference(*copy.deepcopy(case.args))
         try:
-            got, problem = _call_student(func, case)
+            got, problem = _call_student(func, case, spec.float_errors)
         except NotImplementedError:
             raise
         except Exception as err:  # the student's code failed: say where and on what
