@@ -1,0 +1,360 @@
+"""The class report behind ``course-nn report``: what a lecturer reads after grading.
+
+Book: none (instructor tooling); docs/instructor.md, "The class report".
+
+Read as an ordered list of one-job steps (:func:`build_report`):
+
+1. :func:`read_grades` and :func:`read_summary`: the grader's ``grades.csv`` and
+   ``summary.csv`` (the only interface to the grader: the report never re-grades);
+2. :func:`status_shares`: per test, how many students passed, failed, raised, timed out;
+3. :func:`diagnosis_counts`: the "likely bug" lines of the failure messages, counted per
+   test over students: the misconceptions to address in the next lecture;
+4. :func:`similar_pairs`: near-identical solution code (names, comments, docstrings and
+   layout normalised; :mod:`rapidfuzz`'s Indel similarity on the token sequence), a hint
+   for a person and never a penalty;
+5. :func:`render_html`: one offline page with the figures embedded as PNG data.
+
+Everything read from the CSVs and the submissions is hostile text: it is escaped on the
+page, and a submission's notebook is read under a size cap and tokenized, never parsed
+into an AST or run.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import keyword
+import re
+import tokenize
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+
+STATUS_ORDER = ("passed", "flagged", "failed", "error", "timeout", "crashed", "ungradable")
+#: Colour-blind-safe (Okabe-Ito) colours, one per status; each bar is also labelled.
+STATUS_COLOURS = {"passed": "#009E73", "flagged": "#F0E442", "failed": "#D55E00",
+                  "error": "#CC79A7", "timeout": "#0072B2", "crashed": "#56B4E9",
+                  "ungradable": "#999999"}
+LIKELY_BUG = re.compile(r"likely bug:\s*(.+)")
+MAX_NOTEBOOK_BYTES = 4 * 1024 * 1024  # a submission's notebook read for similarity, at most
+MAX_CODE_CHARS = 200_000  # solution code tokenized per student, at most
+SIMILARITY_THRESHOLD = 0.9
+
+
+@dataclass(frozen=True)
+class GradeRow:
+    """One row of ``grades.csv``: one student's result on one test."""
+
+    student: str
+    test: str
+    status: str
+    points: float
+    max_points: float
+    message: str
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One row of ``summary.csv``: a student's total and flags."""
+
+    student: str
+    score: float
+    max_score: float
+    flags: str
+    feedback: str = ""  # the feedback page's file name, relative to ``feedback/``
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A likely bug named in failure messages, and the students it was named for."""
+
+    test: str
+    text: str
+    students: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.students)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two students whose normalised solution code is nearly the same."""
+
+    first: str
+    second: str
+    similarity: float  # in [0, 1]
+
+
+@dataclass
+class ClassReport:
+    """Everything the page shows, computed before anything is rendered."""
+
+    assignment: str
+    summary: list[SummaryRow]
+    shares: dict[str, Counter]
+    diagnoses: list[Diagnosis]
+    pairs: list[Pair]
+    flagged: list[SummaryRow] = field(default_factory=list)
+    ungradable: list[str] = field(default_factory=list)
+
+
+def _plain(cell: str) -> str:
+    """Undo the grader's spreadsheet-formula guard (a leading apostrophe) for display."""
+    return cell[1:] if cell[:2] in {"'=", "'+", "'-", "'@"} else cell
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
+def read_grades(path: Path) -> list[GradeRow]:
+    """Step 1a: ``grades.csv`` as typed rows."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        return [GradeRow(_plain(r["student"]), _plain(r["test"]), r["status"],
+                         _float(r["points"]), _float(r["max_points"]), r.get("message") or "")
+                for r in csv.DictReader(fh)]
+
+
+def read_summary(path: Path) -> list[SummaryRow]:
+    """Step 1b: ``summary.csv`` as typed rows (``feedback`` when the grader wrote it)."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        return [SummaryRow(_plain(r["student"]), _float(r["score"]), _float(r["max_score"]),
+                           r.get("flags") or "", r.get("feedback") or "")
+                for r in csv.DictReader(fh)]
+
+
+def status_shares(rows: list[GradeRow]) -> dict[str, Counter]:
+    """Step 2: per test, the number of students in each status, tests in first-seen order."""
+    shares: dict[str, Counter] = {}
+    for row in rows:
+        shares.setdefault(row.test, Counter())[row.status] += 1
+    return shares
+
+
+def diagnosis_counts(rows: list[GradeRow]) -> list[Diagnosis]:
+    """Step 3: each (test, likely bug) with the students it was named for, most frequent first.
+
+    A student counts once per diagnosis however many cases named it.
+    """
+    students: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in rows:
+        if row.status in ("passed", "flagged"):
+            continue
+        for text in LIKELY_BUG.findall(row.message):
+            students[(row.test, text.strip())].add(row.student)
+    found = [Diagnosis(test, text, tuple(sorted(who))) for (test, text), who in students.items()]
+    return sorted(found, key=lambda d: (-d.count, d.test, d.text))
+
+
+def solution_code(notebook: Path) -> str:
+    """The code of a submission's solution cells (nbgrader ``solution: true``), or ''."""
+    try:
+        if notebook.is_symlink() or notebook.stat().st_size > MAX_NOTEBOOK_BYTES:
+            return ""
+        cells = json.loads(notebook.read_text(encoding="utf-8", errors="replace"))["cells"]
+        parts = []
+        for cell in cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.get("cell_type") == "code" and meta.get("solution"):
+                source = cell.get("source", "")
+                parts.append("".join(source) if isinstance(source, list) else str(source))
+        return "\n".join(parts)[:MAX_CODE_CHARS]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return ""
+
+
+def normalised_tokens(code: str) -> list[str]:
+    """The code's token sequence with names numbered in order of appearance, and without
+    comments, docstrings, blank lines or layout: two copies that differ only in those match.
+
+    Code that does not tokenize (a syntax error) keeps the tokens read before the error.
+    """
+    names: dict[str, str] = {}
+    tokens: list[str] = []
+    statement_start, dropped = True, False
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            kind, text = tok.type, tok.string
+            if kind in (tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER):
+                continue
+            if kind in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+                if not (dropped and kind == tokenize.NEWLINE):
+                    tokens.append(tokenize.tok_name[kind])
+                statement_start, dropped = True, False
+                continue
+            if kind == tokenize.STRING and statement_start:
+                dropped = True  # a docstring or a bare string statement, with its NEWLINE
+                continue
+            statement_start = dropped = False
+            if kind == tokenize.NAME and not keyword.iskeyword(text):
+                text = names.setdefault(text, f"v{len(names)}")
+            tokens.append(text)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    return tokens
+
+
+def similar_pairs(codes: dict[str, str], baseline: str = "",
+                  threshold: float = SIMILARITY_THRESHOLD) -> list[Pair]:
+    """Step 4: pairs of students whose normalised code is at least ``threshold`` similar,
+    most similar first. Students whose code is empty or equals ``baseline`` (the released
+    stubs) are left out: untouched notebooks are alike by construction."""
+    from rapidfuzz.distance import Indel
+
+    base = normalised_tokens(baseline)
+    tokens = {s: t for s, c in codes.items() if (t := normalised_tokens(c)) and t != base}
+    pairs = []
+    for a, b in combinations(sorted(tokens), 2):
+        score = Indel.normalized_similarity(tokens[a], tokens[b])
+        if score >= threshold:
+            pairs.append(Pair(a, b, float(score)))
+    return sorted(pairs, key=lambda p: (-p.similarity, p.first, p.second))
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def score_histogram(summary: list[SummaryRow]) -> str:
+    """The score distribution as a base64 PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    top = max((r.max_score for r in summary), default=1.0) or 1.0
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.hist([r.score for r in summary], bins=min(20, max(int(top), 1)), range=(0, top),
+            color="#0072B2", edgecolor="black", hatch="//")
+    ax.set_xlabel("autograded score")
+    ax.set_ylabel("students")
+    ax.set_title("Score distribution")
+    data = _png(fig)
+    plt.close(fig)
+    return data
+
+
+def status_chart(shares: dict[str, Counter]) -> str:
+    """Per test, stacked horizontal bars of the share of students in each status (base64 PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tests = list(shares)
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(tests) + 1.2))
+    left = [0.0] * len(tests)
+    hatches = ("", "..", "//", "xx", "\\\\", "++", "--")
+    for status, hatch in zip(STATUS_ORDER, hatches, strict=True):
+        share = [shares[t][status] / max(sum(shares[t].values()), 1) for t in tests]
+        if any(share):
+            ax.barh(tests, share, left=left, label=status, color=STATUS_COLOURS[status],
+                    hatch=hatch, edgecolor="black")
+            left = [a + b for a, b in zip(left, share, strict=True)]
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of students")
+    ax.invert_yaxis()
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, frameon=False)
+    data = _png(fig)
+    plt.close(fig)
+    return data
+
+
+def build_report(assignment: str, graded: Path, submitted: Path | None = None,
+                 baseline: str = "") -> ClassReport:
+    """Steps 1-4 on a graded folder (and the submissions, for similarity)."""
+    rows = read_grades(graded / "grades.csv")
+    summary = read_summary(graded / "summary.csv")
+    codes = {}
+    if submitted is not None and submitted.is_dir():
+        for row in summary:
+            folder = submitted / row.student / assignment
+            codes[row.student] = solution_code(folder / f"{assignment}.ipynb")
+    ungradable = sorted({r.student for r in rows if r.status == "ungradable"})
+    return ClassReport(assignment, summary, status_shares(rows), diagnosis_counts(rows),
+                       similar_pairs(codes, baseline), [r for r in summary if r.flags],
+                       ungradable)
+
+
+def _table(head: tuple[str, ...], rows: list[tuple[str, ...]], caption: str) -> str:
+    th = "".join(f'<th scope="col">{h}</th>' for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><caption>{caption}</caption><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render_html(report: ClassReport) -> str:
+    """Step 5: the page (offline: no external resource; every text escaped)."""
+    e = html.escape
+    n = len(report.summary)
+    shares = [(e(t), *(str(c[s]) for s in STATUS_ORDER)) for t, c in report.shares.items()]
+    diag = [(str(d.count), e(d.test), e(d.text), e(", ".join(d.students))) for d in report.diagnoses]
+    pairs = [(f"{p.similarity:.2f}", e(p.first), e(p.second)) for p in report.pairs]
+    flags = [(e(r.student), e(r.flags)) for r in report.flagged]
+    students = [(f'<a href="feedback/{e(r.feedback)}">{e(r.student)}</a>' if r.feedback
+                 else e(r.student), f"{r.score:g} / {r.max_score:g}") for r in report.summary]
+    mean = sum(r.score for r in report.summary) / n if n else 0.0
+    top = max((r.max_score for r in report.summary), default=0.0)
+    hist_alt = (f"Histogram of the autograded scores of {n} students, from 0 to {top:g} points; "
+                f"mean {mean:.1f}.")
+    chart_alt = ("Stacked bars, one per test, of the share of students whose result was passed, "
+                 "failed, error, timeout, crashed or ungradable; the counts are in the table below.")
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(report.assignment)}: class report</title>
+<style>
+body{{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;
+color:#1f2328;line-height:1.5}}
+table{{border-collapse:collapse;margin:1rem 0}}caption{{text-align:left;font-weight:600}}
+td,th{{border:1px solid #8c959f;padding:.3rem .6rem;text-align:left;vertical-align:top}}
+img{{max-width:100%}}
+</style></head><body><main>
+<h1>{e(report.assignment)}: class report</h1>
+<p>{n} students; mean autograded score {mean:.2f} of {top:g}.</p>
+<h2>Score distribution</h2>
+<img src="data:image/png;base64,{score_histogram(report.summary)}" alt="{e(hist_alt)}">
+<h2>Results per test</h2>
+<img src="data:image/png;base64,{status_chart(report.shares)}" alt="{e(chart_alt)}">
+{_table(("test", *STATUS_ORDER), shares, "Students per test and status")}
+<h2>Most frequent likely bugs</h2>
+<p>What the checks diagnosed, counted over students: the misconceptions worth a word in the
+next lecture.</p>
+{_table(("students", "test", "likely bug", "who"), diag, "Diagnosed mistakes, most frequent first")
+ if diag else "<p>No mistake was diagnosed.</p>"}
+<h2>Near-identical submissions</h2>
+<p>Solution code compared after normalising names, comments, docstrings and layout. A hint
+for a person to look at, never a penalty: short exercises have few right answers.</p>
+{_table(("similarity", "student", "student"), pairs, "Pairs at or above "
+        f"{SIMILARITY_THRESHOLD:.2f} similarity, most similar first") if pairs
+ else "<p>No pair above the threshold.</p>"}
+<h2>Flags and ungradable submissions</h2>
+{_table(("student", "flags"), flags, "Flagged submissions") if flags else "<p>No flags.</p>"}
+<p>Ungradable: {e(", ".join(report.ungradable)) or "none"}.</p>
+<h2>Students</h2>
+{_table(("student", "score"), students, "Every student, with a link to their feedback")}
+</main></body></html>
+"""
+
+
+def write_report(report: ClassReport, graded: Path) -> Path:
+    """``graded/report.html``, written atomically."""
+    page = graded / "report.html"
+    tmp = page.with_name(".report.html.tmp")
+    tmp.write_text(render_html(report), encoding="utf-8")
+    tmp.replace(page)
+    return page
+
+
+__all__ = ["ClassReport", "Diagnosis", "GradeRow", "Pair", "SummaryRow", "build_report",
+           "diagnosis_counts", "normalised_tokens", "read_grades", "read_summary",
+           "render_html", "similar_pairs", "solution_code", "status_shares", "write_report"]
