@@ -8,6 +8,7 @@ which hands back only these arrays.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -113,4 +114,74 @@ def compare_outputs(
         problem = _value_problem(e_arr, g_arr, rtol, atol)
         if problem:
             return part + problem
+    return None
+
+
+# --- exceptions with a known typical cause ----------------------------------------------
+def _shape(text: str) -> tuple[int, ...]:
+    """``"2,3"`` -> ``(2, 3)``; ``""`` -> ``()``."""
+    return tuple(int(s) for s in text.split(",") if s.strip())
+
+
+def _broadcast_hint(message: str) -> str | None:
+    found = re.search(r"broadcast together with (?:remapped )?shapes \(([\d,]*)\) \(([\d,]*)\)", message)
+    if not found:
+        return None
+    a, b = _shape(found.group(1)), _shape(found.group(2))
+    if a[:-1] == b or b[:-1] == a:
+        return ("a sum or maximum over each row dropped that axis, so an (n, M) array meets "
+                "an (n,) one: keep the reduced axis (NumPy's keepdims) so each row is "
+                "combined with its own value")
+    return ("the two arrays' shapes do not line up: check the axis you reduce over, whether "
+            "it is kept, and whether a matrix needs transposing")
+
+
+def _index_hint(message: str) -> str | None:
+    found = re.search(r"index (-?\d+) is out of bounds for axis \d+ with size (\d+)", message)
+    if found and int(found.group(1)) == int(found.group(2)):
+        return ("an index equal to the axis's size: labels and positions count from 0 here, "
+                "so the last of M classes is M - 1 (the lectures count classes from 1); "
+                "look for a one-based label or an index shifted by one")
+    if "arrays used as indices must be of integer" in message:
+        return "labels used as indices must be integers: convert them before indexing"
+    return None
+
+
+def _matmul_hint(message: str) -> str | None:
+    if "mismatch in its core dimension" in message or "not aligned" in message:
+        return ("the inner sizes of a matrix product differ: a weight matrix is stored as "
+                "(out, in) and samples are rows, so check which factor is transposed")
+    return None
+
+
+def _truth_value_hint(message: str) -> str | None:
+    if "truth value of an array with more than one element is ambiguous" in message:
+        return ("Python's max, if, and/or look at a whole array as one truth value: use "
+                "NumPy's element-wise functions instead")
+    return None
+
+
+#: Diagnoses of an exception from its type and NumPy's message, tried in order.
+EXCEPTION_HINTS = {
+    "ValueError": (_broadcast_hint, _matmul_hint, _truth_value_hint),
+    "IndexError": (_index_hint,),
+}
+
+
+def exception_hint(kind: str, message: str) -> str | None:
+    """The likely bug behind an exception the student's function raised, or ``None``.
+
+    Parameters
+    ----------
+    kind : the exception's type name, e.g. ``"ValueError"``.
+    message : its message, e.g. ``"operands could not be broadcast together with
+        shapes (2,3) (2,)"`` (a row maximum without keepdims).
+
+    Only the type name and the text are used, so the hardened grader, which gets
+    both back from its child as strings, can ask the same question.
+    """
+    for hint in EXCEPTION_HINTS.get(kind, ()):
+        advice = hint(message)
+        if advice:
+            return advice
     return None

@@ -2,27 +2,142 @@
 
 This is what an exercise's test cell calls. It prints one line per passed check to
 stdout and raises :class:`CheckFailure` (an ``AssertionError``) with a teaching
-message on the first failing case. A stub's ``NotImplementedError`` passes through
-unchanged, so an untouched exercise reads "not implemented", not "wrong".
+message on the first failing case. A stub's ``NotImplementedError`` is raised again
+as "<name>: not implemented yet", so an untouched exercise reads "not implemented",
+not "wrong".
+
+In a notebook both exceptions render as their message alone (IPython's
+``_render_traceback_``): no frames of ``course_nn``, while the cell still ends in an
+error, so nbgrader and nbval see a failing test. When the student's function raises,
+the message keeps the student's own frames and the likely cause of the exception
+(:func:`course_nn.grading.compare.exception_hint`). See docs/inline_feedback.md.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import re
 import secrets
+import sys
+import textwrap
+import traceback
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from course_nn.grading.compare import compare_outputs, format_array
+from course_nn.grading.compare import compare_outputs, exception_hint, format_array
 from course_nn.grading.core import FLOAT_ERRORS, Case, Check, float_error_advice, get_check
+
+RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
+
+
+#: Lines of prose in a rendered message are wrapped at this width (nbgrader's Validate
+#: cuts lines at ``Validator.width - 3``, set to 120 in nbgrader_config.py).
+WRAP = 100
+
+
+def _wrap(line: str) -> list[str]:
+    """``line`` wrapped at :data:`WRAP`, continuation lines indented under its text."""
+    if len(line) <= WRAP:
+        return [line]
+    label = re.match(r"\s*(?:[a-z ]+: )?", line)
+    indent = " " * (label.end() if label and label.end() < WRAP // 2 else 4)
+    return textwrap.wrap(line, WRAP, subsequent_indent=indent, break_on_hyphens=False)
+
+
+def render_message(message: str) -> list[str]:
+    """The lines a notebook shows for a failed check: the message, its first line in red.
+
+    This is the whole traceback IPython prints for a check's exception (see
+    :meth:`CheckFailure._render_traceback_`); frames of ``course_nn`` teach nothing.
+    Long lines of prose are wrapped (see :data:`WRAP`); array lines are left as printed.
+    """
+    first, *rest = message.splitlines() or [""]
+    lines = [line for text in rest for line in _wrap(text)]
+    return [f"{RED}{BOLD}{first}{RESET}", *lines]
 
 
 class CheckFailure(AssertionError):
     """A student's function gave a wrong answer; the message says which and why."""
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython shows these lines instead of the traceback: the message only."""
+        return render_message(str(self))
+
+
+def not_implemented(name: str) -> NotImplementedError:
+    """The exception for a stub: a ``NotImplementedError`` that renders as one line.
+
+    It stays a plain ``NotImplementedError`` (nbgrader, nbval and the release test see
+    the stub's error name); only its message and IPython rendering are the course's.
+    """
+    err = NotImplementedError(f"{name}: not implemented yet (replace `raise "
+                              "NotImplementedError()` with your code)")
+    err._render_traceback_ = lambda: render_message(str(err))  # type: ignore[attr-defined]
+    return err
+
+
+class _Raised:
+    """What the student's function "returned" when it raised: printed as such."""
+
+    def __repr__(self) -> str:
+        return "no result: your function raised an exception (see the problem below)"
+
+
+RAISED = _Raised()
+
+#: Frames in these folders are not the student's: the course package, Python, NumPy.
+_NOT_STUDENT = tuple(
+    str(Path(p).resolve())
+    for p in {Path(__file__).resolve().parents[1], sys.prefix, sys.base_prefix, sys.exec_prefix}
+)
+
+
+def _place(filename: str) -> str:
+    """``Cell In[5]`` for a notebook cell (as IPython names it), else ``File "path"``."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        named = shell.compile.format_code_name(filename) if shell is not None else None
+    except Exception:  # no IPython, or an IPython without cell names: the path will do
+        named = None
+    return " ".join(named) if named else f'File "{filename}"'
+
+
+def student_frames(err: BaseException) -> list[str]:
+    """The frames of ``err``'s traceback in the student's code, innermost last.
+
+    Frames of ``course_nn`` (the check calling the function) and of Python's and
+    NumPy's own files are dropped: the student can act only on their own lines.
+    """
+    lines = []
+    for frame in traceback.extract_tb(err.__traceback__):
+        try:
+            path = str(Path(frame.filename).resolve())
+        except (OSError, ValueError):
+            path = frame.filename
+        if path.startswith(_NOT_STUDENT) or frame.filename.startswith("<frozen"):
+            continue
+        lines.append(f"    {_place(frame.filename)}, line {frame.lineno}, in {frame.name}")
+        if frame.line:
+            lines.append(f"      {frame.line.strip()}")
+    return lines
+
+
+def exception_problem(err: Exception) -> str:
+    """``raised <Type>: <message>``, the student's frames, and the likely bug if known."""
+    kind, text = type(err).__name__, str(err)
+    problem = f"raised {kind}: {text}"
+    frames = student_frames(err)
+    if frames:
+        problem += "\n  in your code:\n" + "\n".join(frames)
+    advice = exception_hint(kind, text)
+    return f"{problem}\n  likely bug: {advice}" if advice else problem
 
 
 def diagnose(check: Check, case: Case, expected: Any, got: Any) -> str | None:
@@ -109,9 +224,9 @@ def check(name: str, func: Callable[..., Any], hidden: bool = False, seed: int |
         try:
             got, problem = _call_student(func, case, spec.float_errors)
         except NotImplementedError:
-            raise
+            raise not_implemented(name) from None
         except Exception as err:  # the student's code failed: say where and on what
-            got, problem = None, f"raised {type(err).__name__}: {err}"
+            got, problem = RAISED, exception_problem(err)
         if problem is None:
             problem = diagnose(spec, case, expected, got)
         if problem is not None:
