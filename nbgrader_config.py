@@ -20,8 +20,15 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.ClearHiddenTests.enforce_metadata = True
 
 # Cell timeout during autograding (the trait is Execute.timeout, not ExecutePreprocessor.timeout).
+# Execute.allow_errors is not configurable in nbgrader 0.9.6 (setting it only prints
+# "Config option 'allow_errors' not recognized"); its fixed value is already True.
 c.Execute.timeout = 120
-c.Execute.allow_errors = True
+
+# `nbgrader validate` and the Validate button cut every line longer than width - 3
+# characters (Validator._indent; default width 90). A check's message is wrapped at 100
+# columns (course_nn.grading.inline.render_message) and arrays print at most about 90,
+# so 120 shows every line whole. See docs/inline_feedback.md.
+c.Validator.width = 120
 
 # Released notebooks carry no outputs.
 c.ClearOutput.enabled = True
