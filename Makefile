@@ -14,10 +14,12 @@ help:  ## list the targets
 
 venv: $(STAMP)  ## create .venv and install the pinned stack and course_nn (editable)
 
-$(STAMP): requirements.txt requirements-lock.txt pyproject.toml
+$(STAMP): requirements.txt requirements-lock.txt pyproject.toml jupyterlab/overrides.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c requirements-lock.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@# the course's JupyterLab defaults (no news pop-up): JupyterLab reads overrides.json here
+	install -D -m 644 jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $@
 
 book: $(STAMP)  ## build the HTML book into _build/html (notebooks execute, cached)
