@@ -19,6 +19,8 @@ from course_nn.activations import (
     tanh_grad,
 )
 from course_nn.backprop import (
+    BinaryBackprop,
+    binary_backprop,
     l2_penalty,
     layer_backward,
     mlp_loss,
@@ -28,15 +30,19 @@ from course_nn.backprop import (
     softmax_regression_loss_and_grads,
 )
 from course_nn.evaluation import confusion_matrix, most_confident_mistakes, predict_proba, top_confusions
+from course_nn.gates import gate_backward, gate_forward
 from course_nn.gradcheck import GradientCheckReport, check_gradients, numerical_gradient, relative_error
+from course_nn.gradient_flow import activation_stds, init_mlp_scaled, layer_gradient_norms
 from course_nn.linear import (
     GradientDescentResult,
     fit_least_squares,
     gradient_descent,
+    learning_rate_limit,
     linear_forward,
     linear_mse_grads,
     mse,
     mse_grad,
+    mse_hessian,
 )
 from course_nn.logistic import (
     BOOLEAN_WEIGHTS,
@@ -78,6 +84,9 @@ from course_nn.mlp import (
     params_to_vector,
     vector_to_params,
 )
+from course_nn.optim import AdamState, adam_step, momentum_step, optimise
+from course_nn.perceptron import PerceptronResult, batch_perceptron, perceptron_delta
+from course_nn.preprocessing import Standardisation, fit_standardisation, standardise
 from course_nn.softmax import (
     log_softmax,
     logsumexp,
@@ -88,6 +97,7 @@ from course_nn.softmax import (
 )
 from course_nn.softmax import predict as softmax_regression_predict
 from course_nn.train import History, fit, sgd_step, train_mlp, train_softmax_regression
+from course_nn.validation import Curves, EarlyStop, early_stopping, train_with_validation
 
 __version__ = "0.1.0"
 
@@ -171,4 +181,28 @@ __all__ = [
     "linear_mse_grads",
     "mse",
     "mse_grad",
+    # practice and the lectures' missing pieces (docs/practice_and_gaps.md)
+    "AdamState",
+    "BinaryBackprop",
+    "Curves",
+    "EarlyStop",
+    "PerceptronResult",
+    "Standardisation",
+    "activation_stds",
+    "adam_step",
+    "batch_perceptron",
+    "binary_backprop",
+    "early_stopping",
+    "fit_standardisation",
+    "gate_backward",
+    "gate_forward",
+    "init_mlp_scaled",
+    "layer_gradient_norms",
+    "learning_rate_limit",
+    "momentum_step",
+    "mse_hessian",
+    "optimise",
+    "perceptron_delta",
+    "standardise",
+    "train_with_validation",
 ]

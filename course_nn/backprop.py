@@ -27,12 +27,13 @@ forward pass's :math:`Z^{(l)}` and :math:`Q^{(l)}`. With :math:`\delta^{(l)} =
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from course_nn._validate import as_float_array, as_labels, check_same_length
-from course_nn.activations import get_activation
+from course_nn.activations import get_activation, sigmoid
 from course_nn.losses import softmax_cross_entropy
 from course_nn.mlp import Params, check_params, mlp_forward
 from course_nn.softmax import one_hot, softmax
@@ -223,3 +224,66 @@ def softmax_regression_loss_and_grads(
     """
     loss, [(dW, db)] = mlp_loss_and_grads([(W, b)], X, y, activation="identity", l2=l2)
     return loss, dW, db
+
+
+@dataclass
+class BinaryBackprop:
+    r"""The numbers of one backward pass through a network with one sigmoid output unit.
+
+    ``A[l]`` is :math:`A^{(l)}` for l = 0..L (``A[0]`` = X, ``A[L]`` the predicted
+    probability, shape (n, 1)); ``deltas[l]`` is :math:`\delta^{(l)} = \partial J/\partial
+    Z^{(l)}` for l = 1..L (``deltas[0]`` is None); ``grads`` the (dW, db) of every layer.
+    """
+
+    loss: float
+    A: list[Array]
+    deltas: list[Array | None]
+    grads: Params
+
+
+def binary_backprop(
+    params: Sequence[tuple[ArrayLike, ArrayLike]],
+    X: ArrayLike,
+    y: ArrayLike,
+    activation: str = "sigmoid",
+) -> BinaryBackprop:
+    r"""Backpropagation for binary classification: one sigmoid output unit and the log loss.
+
+    Parameters
+    ----------
+    params : list of (W, b); the last W has one row (shape (1, s_{L-1}))
+    X : array of shape (n, p)
+    y : array of shape (n,), targets 0 or 1
+    activation : the hidden activation (the lectures' example: "sigmoid")
+
+    Returns
+    -------
+    BinaryBackprop
+
+    Math
+    ----
+    :math:`a^{(L)} = \sigma(z^{(L)})`, :math:`J = -\frac1n\sum_i y_i\ln a_i^{(L)} + (1-y_i)\ln(1-a_i^{(L)})`;
+    :math:`\delta^{(L)} = (a^{(L)} - y)/n` (the sigmoid's slope cancels the log loss's
+    :math:`1/(a(1-a))`); :math:`\delta^{(l)} = (\delta^{(l+1)} W^{(l+1)}) \odot h'(z^{(l)})`;
+    :math:`\partial J/\partial W^{(l)} = \delta^{(l)\top} A^{(l-1)}`,
+    :math:`\partial J/\partial b^{(l)} = \sum_i \delta^{(l)}_i`.
+    """
+    params = check_params(params)
+    if params[-1][0].shape[0] != 1:
+        raise ValueError(f"the output layer must have one unit, got W of shape {params[-1][0].shape}")
+    z_out, cache = mlp_forward(params, X, activation, return_cache=True)
+    y = as_float_array(y, "y", ndim=1)
+    check_same_length(cache.Q[0], y, "X", "y")
+    z_out = z_out[:, 0]
+    loss = float(np.mean(np.logaddexp(0.0, z_out) - y * z_out))  # stable log loss from the logit
+    A = cache.Q[:-1] + [sigmoid(z_out)[:, None]]
+    _, h_grad = get_activation(activation)
+    delta = (A[-1] - y[:, None]) / len(y)
+    deltas: list = [None] * (len(params) + 1)
+    grads: list = [None] * len(params)
+    for l in range(len(params), 0, -1):
+        deltas[l] = delta
+        grads[l - 1] = (delta.T @ A[l - 1], delta.sum(axis=0))
+        if l > 1:
+            delta = (delta @ params[l - 1][0]) * h_grad(cache.Z[l - 1])
+    return BinaryBackprop(loss=loss, A=A, deltas=deltas, grads=grads)

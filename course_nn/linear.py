@@ -172,3 +172,49 @@ def gradient_descent(
         W, b = W - learning_rate * dW, b - learning_rate * db
     history.append(mse(linear_forward(X, W, b), y))
     return GradientDescentResult(W=W, b=b, history=history)
+
+
+def mse_hessian(X: ArrayLike) -> Array:
+    r"""Hessian of the squared-error cost of a one-output linear model w.r.t. :math:`(b, W)`.
+
+    The gradient of the cost is affine in the parameters, so column k of the Hessian is
+    the change of the gradient (:func:`linear_mse_grads`) when parameter k moves by 1:
+    :math:`H = \frac{2}{n} D^\top D` with the design matrix :math:`D = [\mathbf 1, X]`
+    for the mean of :math:`(\hat y - y)^2`. It does not depend on ``y``.
+
+    Parameters
+    ----------
+    X : array of shape (n, p)
+
+    Returns
+    -------
+    H : array of shape (p + 1, p + 1), rows and columns ordered as θ = [b, W1, ..., Wp]
+    """
+    X = as_float_array(X, "X", ndim=2)
+    p = X.shape[1]
+    y = np.zeros(X.shape[0])
+
+    def grad(theta: Array) -> Array:
+        dW, db = linear_mse_grads(X, y, theta[1:], theta[0])
+        return np.concatenate([[db], dW])
+
+    base = grad(np.zeros(p + 1))
+    return np.column_stack([grad(e) - base for e in np.eye(p + 1)])
+
+
+def learning_rate_limit(X: ArrayLike) -> float:
+    r"""The largest learning rate for which gradient descent on the squared error converges.
+
+    Gradient descent on a quadratic multiplies the error along the Hessian's eigenvector
+    :math:`v_k` by :math:`(1 - \alpha\lambda_k)` each step, so it converges exactly when
+    :math:`|1 - \alpha\lambda_k| < 1` for all k, i.e. :math:`\alpha < 2/\lambda_{\max}(H)`.
+
+    Parameters
+    ----------
+    X : array of shape (n, p)
+
+    Returns
+    -------
+    alpha_max : float, :math:`2 / \lambda_{\max}(H)` with H from :func:`mse_hessian`
+    """
+    return float(2.0 / np.linalg.eigvalsh(mse_hessian(X)).max())

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from course_nn.backprop import (
+    binary_backprop,
     layer_backward,
     mlp_loss,
     mlp_loss_and_grads,
@@ -229,3 +230,30 @@ def test_zero_initialised_network_stays_symmetric(rng):
                  learning_rate=0.5, epochs=20, progress=False).params
     assert not _hidden_units_identical(random)
     np.testing.assert_allclose(mlp_forward(trained, X[:1], "sigmoid").shape, (1, 3))
+
+
+# --- binary classification: one sigmoid output unit (the lectures' example) -----------
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+def test_binary_backprop_matches_autograd(torch, rng, activation):
+    params = init_mlp([3, 4, 2, 1], rng=3, activation=activation)
+    X, y = rng.normal(size=(6, 3)), rng.integers(0, 2, size=6).astype(float)
+    tensors = [torch.tensor(a, requires_grad=True) for W, b in params for a in (W, b)]
+    Q = torch.tensor(X)
+    for l in range(0, len(tensors), 2):
+        Q = Q @ tensors[l].T + tensors[l + 1]
+        if l + 2 < len(tensors):
+            Q = getattr(torch, activation)(Q)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(Q[:, 0], torch.tensor(y))
+    loss.backward()
+    result = binary_backprop(params, X, y, activation)
+    assert result.loss == pytest.approx(loss.item(), rel=1e-12)
+    for (dW, db), l in zip(result.grads, range(0, len(tensors), 2), strict=True):
+        np.testing.assert_allclose(dW, tensors[l].grad.numpy(), rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(db, tensors[l + 1].grad.numpy(), rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(result.A[-1][:, 0], torch.sigmoid(Q[:, 0]).detach().numpy())
+    np.testing.assert_allclose(result.deltas[-1][:, 0], (result.A[-1][:, 0] - y) / len(y))
+
+
+def test_binary_backprop_needs_one_output_unit(rng):
+    with pytest.raises(ValueError, match="one unit"):
+        binary_backprop(init_mlp([2, 3, 2], rng=0), rng.normal(size=(2, 2)), [0.0, 1.0])

@@ -24,6 +24,7 @@ from course_nn.plotting.softmax import (
     plot_probability_bars,
     plot_reliability,
 )
+from course_nn.plotting.training import plot_layer_norms, plot_optimiser_paths, plot_train_validation
 
 __all__ = [
     "plot_confusion_matrix",
@@ -48,4 +49,7 @@ __all__ = [
     "plot_probability_bars",
     "plot_regression_fit",
     "plot_reliability",
+    "plot_layer_norms",
+    "plot_optimiser_paths",
+    "plot_train_validation",
 ]
