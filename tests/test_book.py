@@ -74,6 +74,41 @@ def test_no_solution_text_in_the_build(html, name):
     assert not leaks, f"solution text in _build: {leaks[:3]}"
 
 
+def first_code_cell(page: str) -> nbformat.NotebookNode:
+    cells = nbformat.read(ROOT / f"{page}.ipynb", as_version=4).cells
+    return next(c for c in cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_first_cell_installs_course_nn_when_missing_and_is_folded(page):
+    """docs/book.md, *The first cell*: install on Colab, nothing elsewhere, imports folded."""
+    cell = first_code_cell(page)
+    assert "hide-input" in cell.metadata.get("tags", []), "the import cell must be folded (tag hide-input)"
+    guard = cell.source.find('if importlib.util.find_spec("course_nn") is None:')
+    assert guard != -1 and "COURSE_NN_INSTALL" in cell.source and '"pip", "install"' in cell.source
+    assert guard < cell.source.find("from course_nn"), "install before the first course_nn import"
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_imports_live_in_the_first_cell(page):
+    """The story starts on the first screen: later code cells import nothing."""
+    cells = [c for c in nbformat.read(ROOT / f"{page}.ipynb", as_version=4).cells if c.cell_type == "code"]
+    late = [(c.get("id"), line) for c in cells[1:] for line in c.source.splitlines()
+            if line.startswith("import ") or (line.startswith("from ") and " import " in line)]
+    assert not late, f"move these imports into the first cell: {late}"
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_the_import_cell_is_folded_in_the_built_page(html, page):
+    """hide-input renders the first cell's code inside a closed <details>, its output visible."""
+    text = (html / f"{page}.html").read_text()
+    start = text.find('class="cell tag_hide-input')
+    assert start != -1, "no hide-input cell in the page"
+    cell = text[start:text.find('class="cell', start + 10)]
+    assert "<details" in cell and "hide above-input" in cell and "<details open" not in cell
+    assert "importlib.util" in cell and "from course_nn" in cell
+
+
 def test_math_is_served_locally(html):
     page = (html / f"{CHAPTERS[0]}.html").read_text()
     assert "_static/mathjax/tex-chtml.js" in page
