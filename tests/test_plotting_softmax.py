@@ -19,6 +19,7 @@ from course_nn.plotting.softmax import (  # noqa: E402
     plot_probability_bars,
     plot_reliability,
 )
+from course_nn.plotting.style import PALETTE, class_style  # noqa: E402
 from course_nn.softmax import softmax  # noqa: E402
 
 pytestmark = [pytest.mark.ch4, pytest.mark.ch5]
@@ -37,9 +38,11 @@ def close_figures():
 
 
 def test_named_classes_get_their_colour():
-    """Do "red", "blue", "green" get those colours, and other names distinct defaults?"""
-    assert class_colours(["red", "blue", "green"]) == ["tab:red", "tab:blue", "tab:green"]
-    assert len(set(class_colours([f"class {m}" for m in range(10)]))) == 10
+    """Do "red", "blue", "green" get the colour-blind-safe palette's red, blue and green,
+    and ten unnamed classes ten different colour-and-marker styles?"""
+    assert class_colours(["red", "blue", "green"]) == [PALETTE[3], PALETTE[0], PALETTE[2]]
+    styles = {tuple(class_style(m, f"class {m}").values()) for m in range(10)}
+    assert len(styles) == 10
 
 
 def test_calibration_bins_by_hand():
@@ -80,6 +83,7 @@ def test_region_and_probability_plots_draw():
     X, y = rng.normal(size=(30, 2)), rng.integers(0, 3, size=30)
     ax = plot_class_regions(proba, X, y, ["red", "blue", "green"], resolution=40)
     assert ax.get_legend() is not None and len(ax.images) == 1
+    assert {t.get_text() for t in ax.texts} == {"red", "blue", "green"}  # regions named
     axes = plot_class_probabilities(proba, X, y, ["red", "blue", "green"], resolution=30)
     assert len(axes) == 3 and "red" in axes[0].get_title()
     with pytest.raises(ValueError, match="xlim and ylim"):

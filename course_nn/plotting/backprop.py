@@ -13,19 +13,23 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
+from course_nn.plotting.style import LINESTYLES, PALETTE, curve_style
 from course_nn.train import History
 
-#: Colours of highlighted paths through a graph, in order.
-PATH_COLOURS = ("C3", "C0", "C2", "C1")
+#: Colours and line styles of highlighted paths through a graph, in order (grey and
+#: solid: on no highlighted path).
+PATH_COLOURS = (PALETTE[3], PALETTE[0], PALETTE[2], PALETTE[1])
+PATH_LINESTYLES = LINESTYLES[:4]
 
 
-def _edge_colours(edges: Sequence[tuple[str, str, str]], paths: Sequence[Sequence[str]]):
-    """Each edge's colour: that of the first highlighted path using it, else grey."""
-    colours = {}
-    for colour, path in zip(PATH_COLOURS, paths, strict=False):
+def _edge_styles(edges: Sequence[tuple[str, str, str]], paths: Sequence[Sequence[str]]):
+    """Each edge's (colour, line style): those of the first highlighted path using it,
+    else grey and solid."""
+    styles = {}
+    for style, path in zip(zip(PATH_COLOURS, PATH_LINESTYLES, strict=True), paths, strict=False):
         for src, dst in zip(path[:-1], path[1:], strict=True):
-            colours.setdefault((src, dst), colour)
-    return [colours.get((src, dst), "0.55") for src, dst, _ in edges]
+            styles.setdefault((src, dst), style)
+    return [styles.get((src, dst), ("0.55", "-")) for src, dst, _ in edges]
 
 
 def plot_graph(
@@ -37,13 +41,15 @@ def plot_graph(
 ) -> Axes:
     """Draw a computational graph: ``nodes`` maps a label (TeX allowed) to its (x, y)
     position, each edge ``(src, dst, label)`` is an arrow labelled with its local
-    derivative, and each of ``paths`` (node labels from input to output) is coloured,
-    so the chain rule's "product along each path, sum over paths" can be read off."""
+    derivative, and each of ``paths`` (node labels from input to output) has its own
+    colour and line style, so the chain rule's "product along each path, sum over
+    paths" can be read off."""
     ax = ax or plt.subplots(figsize=(6.5, 3.2))[1]
-    for (src, dst, label), colour in zip(edges, _edge_colours(edges, paths), strict=True):
+    for (src, dst, label), (colour, ls) in zip(edges, _edge_styles(edges, paths), strict=True):
         (x0, y0), (x1, y1) = nodes[src], nodes[dst]
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                    arrowprops=dict(arrowstyle="-|>", color=colour, lw=2, shrinkA=16, shrinkB=16))
+                    arrowprops=dict(arrowstyle="-|>", color=colour, lw=2, ls=ls, shrinkA=16,
+                                    shrinkB=16))
         ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.12, label, color=colour, ha="center",
                 va="bottom", fontsize=11)
     for name, (x, y) in nodes.items():
@@ -63,10 +69,6 @@ def _x_values(history: History, x: str) -> NDArray[np.float64]:
     raise ValueError(f"x must be 'epoch' or 'seconds', got {x!r}")
 
 
-def _colours() -> list[str]:
-    return plt.rcParams["axes.prop_cycle"].by_key()["color"]
-
-
 def plot_loss_against(
     histories: Mapping[str, History],
     x: str = "epoch",
@@ -74,13 +76,14 @@ def plot_loss_against(
     log: bool = True,
 ) -> Axes:
     """The training loss of each run ``label -> History`` against the epoch (``x="epoch"``)
-    or the cumulative training time (``x="seconds"``), one marker per epoch."""
+    or the cumulative training time (``x="seconds"``); runs differ by colour, line style
+    and marker (one marker per epoch for up to 40 epochs)."""
     ax = ax or plt.subplots(figsize=(5.5, 3.4))[1]
     for number, (label, history) in enumerate(histories.items()):
-        colour = _colours()[number % len(_colours())]
-        marker = "o" if len(history.loss) <= 40 else None
-        ax.plot(_x_values(history, x), history.loss, color=colour, lw=2, marker=marker, ms=3,
-                label=label)
+        style = curve_style(number)
+        if len(history.loss) <= 40:
+            style.update(markevery=1, ms=3)
+        ax.plot(_x_values(history, x), history.loss, lw=2, label=label, **style)
     ax.set(xlabel="epoch" if x == "epoch" else "training time (s)", ylabel="training loss $J$",
            yscale="log" if log else "linear")
     ax.legend(frameon=False, fontsize=8)
@@ -96,7 +99,8 @@ def plot_training_curves(
     """Loss (left) and accuracy (right) of each training run ``label -> History``.
 
     The accuracy panel draws the training accuracy as a solid line and, when the run
-    had validation data, the validation accuracy dashed in the same colour. ``x`` is
+    had validation data, the validation accuracy dashed, both in the run's colour and
+    marker. ``x`` is
     "epoch" or "seconds" (cumulative training time). Returns the two Axes.
     """
     if axes is None:
@@ -104,12 +108,12 @@ def plot_training_curves(
     loss_ax, acc_ax = axes
     plot_loss_against(histories, x=x, ax=loss_ax, log=log_loss)
     for number, (label, history) in enumerate(histories.items()):
-        colour = _colours()[number % len(_colours())]
+        style = dict(curve_style(number), ls="-")
         t = _x_values(history, x)
-        acc_ax.plot(t, history.train_accuracy, color=colour, lw=2, label=f"{label}: train")
+        acc_ax.plot(t, history.train_accuracy, lw=2, label=f"{label}: train", **style)
         if history.val_accuracy:
-            acc_ax.plot(t, history.val_accuracy, color=colour, lw=1.5, ls="--",
-                        label=f"{label}: test")
+            acc_ax.plot(t, history.val_accuracy, lw=1.5, label=f"{label}: test",
+                        **dict(style, ls="--", markerfacecolor="w"))
     acc_ax.set(xlabel=loss_ax.get_xlabel(), ylabel="accuracy")
     acc_ax.legend(frameon=False, fontsize=8)
     return np.asarray(axes)
@@ -132,12 +136,12 @@ def plot_step_errors(
     large = steps >= steps[big] * 1e-5  # below this, rounding errors take over
     for number, (label, err) in enumerate(errors.items()):
         err = np.asarray(err, dtype=float)
-        colour = _colours()[number % len(_colours())]
-        ax.loglog(steps, err, "o-", ms=3, lw=1.5, color=colour, label=label)
+        style = dict(curve_style(number), markevery=1, ms=3)
+        ax.loglog(steps, err, lw=1.5, label=label, **style)
         if orders and label in orders:
             p = orders[label]
-            ax.loglog(steps[large], err[big] * (steps[large] / steps[big]) ** p, "--",
-                      color="0.5", lw=1)
+            ax.loglog(steps[large], err[big] * (steps[large] / steps[big]) ** p, ls="--",
+                      color="0.5", lw=1, marker="")
             ax.annotate(f"slope {p}", (steps[large].min(), err[big] * (steps[large].min()
                         / steps[big]) ** p), textcoords="offset points", xytext=(-40, -4),
                         fontsize=8, color="0.4")

@@ -13,9 +13,13 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
-#: One colour per class label 0, 1, ... (the scatter points) and the map for p(y = 1 | x).
-CLASS_COLOURS = ("C0", "C3", "C2", "C1")
+from course_nn.plotting.style import MARKERS, PALETTE, class_style, curve_style
+
+#: The map for p(y = 1 | x): blue to red through white, readable with the common
+#: colour-vision deficiencies (the classes' points also differ by marker).
 PROBABILITY_CMAP = "RdBu_r"
+#: Style of the points of class 0 and class 1: the ends of PROBABILITY_CMAP, two markers.
+CLASS_STYLES = ({"color": PALETTE[0], "marker": MARKERS[0]}, {"color": PALETTE[3], "marker": MARKERS[1]})
 
 #: The four inputs of a two-input Boolean function, one per row: 00, 01, 10, 11.
 CORNERS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -30,8 +34,8 @@ def plot_functions(
     """Draw each scalar function ``label -> f`` (applied element-wise) over ``x_range``."""
     ax = ax or plt.subplots(figsize=(4.5, 3.2))[1]
     x = np.linspace(*x_range, 401)
-    for label, f in functions.items():
-        ax.plot(x, np.asarray(f(x), dtype=float), lw=2, label=label)
+    for k, (label, f) in enumerate(functions.items()):
+        ax.plot(x, np.asarray(f(x), dtype=float), lw=2, label=label, **curve_style(k))
     ax.axhline(0, color="0.8", lw=0.8, zorder=0)
     ax.axvline(0, color="0.8", lw=0.8, zorder=0)
     ax.set(xlabel="$x$", title=title, xlim=x_range)
@@ -87,8 +91,9 @@ def plot_decision_regions(
         labels = np.zeros(len(X), dtype=int) if y is None else np.asarray(y).astype(int)
         for label in np.unique(labels):
             mine = labels == label
-            ax.scatter(X[mine, 0], X[mine, 1], s=18, color=CLASS_COLOURS[label], edgecolor="w",
-                       linewidth=0.5, label=f"class {label}")
+            style = CLASS_STYLES[label] if label < 2 else class_style(label)
+            ax.scatter(X[mine, 0], X[mine, 1], s=20, edgecolor="k", linewidth=0.5,
+                       label=f"class {label}", **style)
         ax.legend(frameon=True, loc="upper left")
     if colorbar:
         ax.figure.colorbar(filled, ax=ax, label="$p(y=1\\mid x)$", shrink=0.8)
@@ -104,7 +109,7 @@ def plot_truth_table(
 ) -> Axes:
     """A two-input Boolean unit over the plane, each corner 00, 01, 10, 11 labelled by its output.
 
-    Filled circles mark the corners whose output rounds to 1, open circles those that
+    Filled circles mark the corners whose output rounds to 1, open squares those that
     round to 0; the black line is where the unit's output crosses 1/2.
     """
     ax = plot_decision_regions(predict, ax=ax, xlim=(-0.5, 1.5), ylim=(-0.5, 1.5),
@@ -112,7 +117,8 @@ def plot_truth_table(
     out = np.asarray(predict(CORNERS), dtype=float)
     for (x1, x2), value in zip(CORNERS, out, strict=True):
         on = value > 0.5
-        ax.scatter([x1], [x2], s=90, facecolor="k" if on else "w", edgecolor="k", zorder=3)
+        ax.scatter([x1], [x2], s=90, facecolor="k" if on else "w", edgecolor="k", zorder=3,
+                   marker=MARKERS[0] if on else MARKERS[1])
         ax.annotate(f"{value:.2f}", (x1, x2), xytext=(8, 8), textcoords="offset points",
                     fontsize=10, bbox=dict(boxstyle="round", fc="w", ec="0.6", alpha=0.9))
     ax.set_xticks([0, 1])

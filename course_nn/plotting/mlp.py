@@ -12,6 +12,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike
 
+from course_nn.plotting.style import PALETTE
+
 
 def _layer_names(n_layers: int) -> list[str]:
     """Names under the columns of a diagram: input x, hidden q(1), ..., output y_hat."""
@@ -76,7 +78,7 @@ def plot_theta_layout(layer_sizes: Sequence[int], ax: Axes | None = None) -> Axe
     start = 0
     for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
         for kind, length, shade in [("W", fan_in * fan_out, 0.85), ("b", fan_out, 0.45)]:
-            colour = plt.get_cmap("tab10")(l - 1)
+            colour = PALETTE[(l - 1) % len(PALETTE)]
             ax.barh(0, length, left=start, color=colour, alpha=shade, edgecolor="k")
             label = f"vec $W^{{({l})}}$" if kind == "W" else f"$b^{{({l})}}$"
             ax.text(start + length / 2, 0.55, f"{label}\n{start}…{start + length - 1}",

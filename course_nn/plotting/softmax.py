@@ -21,21 +21,11 @@ from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike, NDArray
 
+from course_nn.plotting.style import SEQUENTIAL_CMAP, class_colours, class_style, curve_style
+
 Array = NDArray[np.float64]
 ProbaFunction = Callable[[Array], ArrayLike]
 
-#: Colours of named classes (the lectures' toy problem names its classes by colour).
-NAMED_COLOURS = {"red": "tab:red", "blue": "tab:blue", "green": "tab:green"}
-#: Colours of classes without such a name, in label order.
-DEFAULT_COLOURS = ("C0", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9")
-#: Sequential colour maps matching the named classes, for one probability map each.
-NAMED_CMAPS = {"red": "Reds", "blue": "Blues", "green": "Greens"}
-
-
-def class_colours(class_names: Sequence[str]) -> list[str]:
-    """One matplotlib colour per class: the class's own colour if it is named after one."""
-    return [NAMED_COLOURS.get(name, DEFAULT_COLOURS[m % len(DEFAULT_COLOURS)])
-            for m, name in enumerate(class_names)]
 
 
 def _window(X: Array | None, xlim, ylim, margin: float = 0.8):
@@ -57,12 +47,29 @@ def _probabilities_on_grid(predict_proba: ProbaFunction, xlim, ylim, resolution:
     return g1, g2, P.reshape(*g1.shape, P.shape[1])
 
 
-def _scatter_classes(ax: Axes, X: Array, y: NDArray, names: Sequence[str], colours: Sequence[str]):
-    for m, (name, colour) in enumerate(zip(names, colours, strict=True)):
+def scatter_classes(ax: Axes, X: ArrayLike, y: ArrayLike, class_names: Sequence[str],
+                    s: float = 18) -> Axes:
+    """Scatter points X (n, 2) with labels y (n,), each class in its own colour and
+    marker (:func:`course_nn.plotting.style.class_style`) and labelled for the legend."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
+    for m, name in enumerate(class_names):
         mine = y == m
         if mine.any():
-            ax.scatter(X[mine, 0], X[mine, 1], s=16, color=colour, edgecolor="k",
-                       linewidth=0.4, label=name)
+            ax.scatter(X[mine, 0], X[mine, 1], s=s, edgecolor="k", linewidth=0.4, label=name,
+                       **class_style(m, name))
+    return ax
+
+
+def _label_regions(ax: Axes, g1: Array, g2: Array, P: Array, names: Sequence[str]):
+    """Write each class's name where the class is most certain, so that the regions are
+    told apart by text as well as by colour."""
+    best = P.argmax(axis=-1)
+    for m, name in enumerate(names):
+        if not (best == m).any():
+            continue
+        i, j = np.unravel_index(np.argmax(np.where(best == m, P[..., m], -1.0)), best.shape)
+        ax.text(g1[i, j], g2[i, j], name, ha="center", va="center", fontsize=9, clip_on=True,
+                bbox=dict(boxstyle="round,pad=0.2", fc="w", ec="0.4", alpha=0.85))
 
 
 def plot_class_regions(
@@ -75,6 +82,7 @@ def plot_class_regions(
     ylim: Sequence[float] | None = None,
     resolution: int = 250,
     title: str = "",
+    label_regions: bool = True,
 ) -> Axes:
     """Colour the plane by the most probable class and draw the decision boundaries.
 
@@ -85,10 +93,12 @@ def plot_class_regions(
     class_names : names of the M classes (default "class 0", ...); names that are
         colours ("red", "blue", "green") give the class that colour
     xlim, ylim : the window (default: the data's range plus a margin)
+    label_regions : write each class's name inside its region
 
     The colour is the most probable class's, faded towards white as that probability
     falls to 1/M, so uncertain areas look pale. The black lines are the decision
-    boundaries: where the top two classes are equally probable.
+    boundaries: where the top two classes are equally probable. Classes never differ by
+    colour alone: each has its own marker, and its name is written in its region.
     """
     ax = ax or plt.subplots(figsize=(4.6, 4.2))[1]
     X = None if X is None else np.asarray(X, dtype=float)
@@ -106,8 +116,10 @@ def plot_class_regions(
         margin = P[..., m] - others
         if margin.min() < 0 < margin.max():
             ax.contour(g1, g2, margin, levels=[0.0], colors="k", linewidths=1.5)
+    if label_regions:
+        _label_regions(ax, g1, g2, P, names)
     if X is not None and y is not None:
-        _scatter_classes(ax, X, np.asarray(y).astype(int), names, class_colours(names))
+        scatter_classes(ax, X, y, names)
         ax.legend(frameon=True, loc="upper left", fontsize=9)
     ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title, xlim=xlim, ylim=ylim)
     ax.set_aspect("equal")
@@ -137,15 +149,15 @@ def plot_class_probabilities(
     if axes is None:
         axes = plt.subplots(1, M, figsize=(3.3 * M, 3.3), sharey=True, layout="constrained")[1]
     axes = np.atleast_1d(np.asarray(axes, dtype=object))
-    colours = class_colours(names)
-    for m, ax in enumerate(axes):
+    for m, ax in enumerate(axes):  # one colour map for all: the colour bar is shared
         filled = ax.contourf(g1, g2, P[..., m], levels=np.linspace(0, 1, 11),
-                             cmap=NAMED_CMAPS.get(names[m], "viridis"), alpha=0.8)
+                             cmap=SEQUENTIAL_CMAP, vmin=0.0, vmax=1.0, alpha=0.8)
         if P[..., m].min() < 0.5 < P[..., m].max():
             ax.contour(g1, g2, P[..., m], levels=[0.5], colors="k", linewidths=1.2)
         if X is not None and y is not None:
             mine = np.asarray(y).astype(int) == m
-            ax.scatter(X[mine, 0], X[mine, 1], s=10, color=colours[m], edgecolor="k", linewidth=0.3)
+            ax.scatter(X[mine, 0], X[mine, 1], s=12, edgecolor="w", linewidth=0.4,
+                       **class_style(m, names[m]))
         ax.set(title=f"$p(y = \\mathrm{{{names[m]}}} \\mid x)$", xlabel="$x_1$", xlim=xlim, ylim=ylim)
         ax.set_aspect("equal")
     axes[0].set_ylabel("$x_2$")
@@ -167,7 +179,7 @@ def plot_probability_bars(
     P : array of shape (k, M) or (M,)
         k predicted distributions.
     class_names : the M class names, on the x axis
-    true_class : the label of the true class, drawn red and hatched (one label for all
+    true_class : the label of the true class, drawn in the palette's red (C3) and hatched (one label for all
         rows, or one per row)
     titles : one title per row of ``P``
 
@@ -266,14 +278,16 @@ def plot_reliability(
     """
     ax = ax or plt.subplots(figsize=(4.4, 4.2))[1]
     ax.plot([0, 1], [0, 1], ls="--", color="0.5", lw=1, label="calibrated")
-    for label, (confidence, correct) in models.items():
+    for k, (label, (confidence, correct)) in enumerate(models.items()):
         bins = calibration_bins(confidence, correct, n_bins)
         full = bins.count >= max(min_count, 1)
         sizes = 12 + 250 * bins.count[full] / bins.count.max()
-        line, = ax.plot(bins.confidence[full], bins.accuracy[full], lw=1.5,
-                        label=f"{label} (ECE {expected_calibration_error(bins):.3f})")
-        ax.scatter(bins.confidence[full], bins.accuracy[full], s=sizes, color=line.get_color(),
-                   edgecolor="k", linewidth=0.4, zorder=3)
+        style = curve_style(k)
+        ax.plot(bins.confidence[full], bins.accuracy[full], lw=1.5, color=style["color"],
+                ls=style["ls"], marker=style["marker"], ms=5, markeredgecolor="k",
+                label=f"{label} (ECE {expected_calibration_error(bins):.3f})")
+        ax.scatter(bins.confidence[full], bins.accuracy[full], s=sizes, color=style["color"],
+                   marker=style["marker"], edgecolor="k", linewidth=0.4, zorder=3)
     ax.set(xlabel="confidence (probability of the predicted class)", ylabel="accuracy",
            xlim=(0, 1.02), ylim=(0, 1.02), title=title)
     ax.set_aspect("equal")
@@ -282,6 +296,6 @@ def plot_reliability(
 
 
 def class_legend_handles(class_names: Sequence[str]) -> list[Line2D]:
-    """Legend entries (coloured dots) for the classes, for plots that draw no data."""
-    return [Line2D([], [], marker="o", ls="", color=c, markeredgecolor="k", label=n)
-            for n, c in zip(class_names, class_colours(class_names), strict=True)]
+    """Legend entries (each class's marker and colour), for plots that draw no data."""
+    return [Line2D([], [], ls="", markeredgecolor="k", label=name, **class_style(m, name))
+            for m, name in enumerate(class_names)]

@@ -10,9 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike
 
-
-def _colours() -> list[str]:
-    return plt.rcParams["axes.prop_cycle"].by_key()["color"]
+from course_nn.plotting.style import curve_style
 
 
 def plot_optimiser_paths(
@@ -31,8 +29,8 @@ def plot_optimiser_paths(
                colors="0.75", linewidths=0.8)
     for number, (label, path) in enumerate(paths.items()):
         path = np.asarray(path, dtype=float)
-        ax.plot(path[:, 0], path[:, 1], "o-", ms=2.5, lw=1.4, color=_colours()[number % len(_colours())],
-                label=label)
+        ax.plot(path[:, 0], path[:, 1], lw=1.4, label=label,  # one marker per step
+                **dict(curve_style(number), markevery=1, ms=2.5))
     best = np.unravel_index(np.argmin(values), t1.shape)
     ax.plot(t1[best], t2[best], "kx", ms=8)
     ax.set(xlabel=r"$\theta_1$", ylabel=r"$\theta_2$", xlim=xlim, ylim=ylim)
@@ -48,8 +46,8 @@ def plot_layer_norms(
     ax = ax or plt.subplots(figsize=(5.5, 3.4))[1]
     for number, (label, values) in enumerate(norms.items()):
         values = np.asarray(values, dtype=float)
-        ax.semilogy(np.arange(1, len(values) + 1), values, "o-", ms=3, lw=1.6,
-                    color=_colours()[number % len(_colours())], label=label)
+        ax.semilogy(np.arange(1, len(values) + 1), values, lw=1.6, label=label,
+                    **dict(curve_style(number), markevery=1, ms=3))
     ax.set(xlabel="layer $l$", ylabel=ylabel)
     ax.legend(frameon=False, fontsize=8)
     return ax
@@ -61,14 +59,16 @@ def plot_train_validation(
     ax: Axes | None = None,
     ylabel: str = "loss",
 ) -> Axes:
-    """Training (solid) and validation (dashed, same colour) curves of each run
+    """Training (solid) and validation (dashed, same colour and marker) curves of each run
     ``label -> (train, validation)`` against the epoch; a dotted vertical line at each
     ``label -> epoch`` in ``stops`` (where early stopping keeps the parameters)."""
     ax = ax or plt.subplots(figsize=(5.5, 3.4))[1]
     for number, (label, (train, val)) in enumerate(curves.items()):
-        colour = _colours()[number % len(_colours())]
-        ax.plot(np.asarray(train, dtype=float), color=colour, lw=1.8, label=f"{label}: training")
-        ax.plot(np.asarray(val, dtype=float), color=colour, lw=1.8, ls="--", label=f"{label}: validation")
+        style = dict(curve_style(number), ls="-")
+        colour = style["color"]
+        ax.plot(np.asarray(train, dtype=float), lw=1.8, label=f"{label}: training", **style)
+        ax.plot(np.asarray(val, dtype=float), lw=1.8, label=f"{label}: validation",
+                **dict(style, ls="--", markerfacecolor="w"))
         if stops and label in stops:
             ax.axvline(stops[label], color=colour, ls=":", lw=1.2)
     ax.set(xlabel="epoch", ylabel=ylabel)
