@@ -243,3 +243,24 @@ def hint_problems(text: str) -> list[str]:
 def likely_bug(message: str) -> str:
     """The hint part of a failure message ('' when it has none)."""
     return message.split("likely bug:", 1)[1] if "likely bug:" in message else ""
+
+
+def assert_written_answers_private(assignment: str) -> None:
+    """Does every hand-graded answer cell hold a model answer and a rubric with points per
+    criterion in the instructor notebook, and does neither reach the released notebook?"""
+    cells = [(cell_source(c), float(meta.get("points") or 0))
+             for c in instructor(assignment)["cells"]
+             if (meta := nbgrader_meta(c)) and meta.get("grade") and meta.get("solution")
+             and c.get("cell_type") == "markdown"]
+    assert cells, "at least one written answer"
+    manual = [text for text, _ in cells]
+    for text, points in cells:
+        assert "**Model answer.**" in text and "**Rubric" in text, text[:80]
+        criteria = [int(n) for n in re.findall(r"^- (\d+) points?:", text, re.M)]
+        assert len(criteria) >= 2 and sum(criteria) == points, "points per criterion add up"
+    released_text = "\n".join(cell_source(c) for c in released(assignment)["cells"])
+    assert "Model answer" not in released_text and "Rubric" not in released_text
+    for text in manual:  # not a single distinctive line of it
+        for line in text.splitlines():
+            if len(line.strip()) >= 30:
+                assert line.strip() not in released_text, line

@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 
 from course_nn.grading import REGISTRY, CheckFailure, check
+from course_nn.grading.checks import ch01
 from course_nn.linear import fit_least_squares, linear_forward, linear_mse_grads, mse
+from tests import exercise_items as E
 from tests.checking import assert_teaches
+from tests.exercise_items import Item, Wrong
 
 pytestmark = [pytest.mark.ch1, pytest.mark.grading]
 
@@ -30,7 +33,7 @@ def test_hidden_cases_are_random_but_replayable():
 
 
 WRONG = [
-    ("linear_forward", lambda X, W, b: X @ W.T, "the bias b is missing"),
+    ("linear_forward", lambda X, W, b: X @ W.T, "the offset is missing"),
     ("linear_forward", lambda X, W, b: (X @ W.T + b).T, "transposed"),
     ("mse", lambda y_hat, y: float(np.sum((y_hat - y) ** 2)), "you summed the squared errors"),
     ("mse", lambda y_hat, y: float(np.mean(np.abs(y_hat - y))), "mean absolute error"),
@@ -38,10 +41,10 @@ WRONG = [
      lambda X, y, W, b: tuple(-g for g in linear_mse_grads(X, y, W, b)), "sign is flipped"),
     ("linear_mse_grads",
      lambda X, y, W, b: tuple(g * np.size(y) / 2 for g in linear_mse_grads(X, y, W, b)),
-     "factor 2/N"),
+     "too large by a constant factor"),
     ("fit_least_squares",
-     lambda X, y: (np.linalg.lstsq(X, y, rcond=None)[0], 0.0), "offset b was not fitted"),
-    ("fit_least_squares", lambda X, y: fit_least_squares(X, y)[0], "return a pair"),
+     lambda X, y: (np.linalg.lstsq(X, y, rcond=None)[0], 0.0), "offset was not fitted"),
+    ("fit_least_squares", lambda X, y: fit_least_squares(X, y)[0], "return two things"),
 ]
 
 
@@ -96,3 +99,162 @@ def test_failure_on_hidden_case_prints_the_seed():
 def test_unknown_check_lists_known_names():
     with pytest.raises(KeyError, match="known checks: .*linear_forward"):
         check("no_such_function", lambda: None)
+
+
+# --- the exercise's items, each against typical wrong answers and alternative right ones ---
+A = "ex01_linear_regression"
+ITEMS = [
+    Item("linear_forward", points=2, kind="implement", wrong=[
+        Wrong("def linear_forward(X, W, b):\n    return X @ W.T", "offset is missing"),
+        Wrong("def linear_forward(X, W, b):\n    return X @ W + b", "applied transposed"),
+        Wrong("def linear_forward(X, W, b):\n    return (X @ W.T + b).T", "looks transposed"),
+        Wrong("def linear_forward(X, W, b):\n    return W @ X.T + b", "shapes"),
+    ], right=[
+        "def linear_forward(X, W, b):\n    return np.einsum('np,...p->n...', X, W) + b",
+        "def linear_forward(X, W, b):\n"
+        "    W = np.atleast_2d(W)\n"
+        "    out = np.array([[x @ w for w in W] for x in X]) + np.reshape(b, -1)\n"
+        "    return out[:, 0] if np.ndim(b) == 0 else out",
+    ]),
+    Item("mse", points=1, kind="implement", wrong=[
+        Wrong("def mse(y_hat, y):\n    return float(np.sum((y_hat - y) ** 2))", "their mean"),
+        Wrong("def mse(y_hat, y):\n    return float(np.mean(np.abs(y_hat - y)))",
+              "mean absolute error"),
+        Wrong("def mse(y_hat, y):\n    return float(np.mean((y_hat - y) ** 2) ** 0.5)",
+              "values differ"),
+    ], right=[
+        "def mse(y_hat, y):\n    d = np.subtract(y_hat, y).ravel()\n    return float(d @ d / d.size)",
+        "def mse(y_hat, y):\n    return float(np.square(np.asarray(y_hat) - y).mean())",
+    ]),
+    Item("linear_mse_grads", points=3, kind="implement", wrong=[
+        Wrong("def linear_mse_grads(X, y, W, b):\n"
+              "    d = 2 * (y - linear_forward(X, W, b)) / np.size(y)\n"
+              "    return d.T @ X, d.sum(axis=0)", "sign is flipped"),
+        Wrong("def linear_mse_grads(X, y, W, b):\n"
+              "    d = 2 * (linear_forward(X, W, b) - y)\n"
+              "    return d.T @ X, d.sum(axis=0)", "summed over the entries"),
+        Wrong("def linear_mse_grads(X, y, W, b):\n"
+              "    d = (linear_forward(X, W, b) - y) / np.size(y)\n"
+              "    return d.T @ X, d.sum(axis=0)", "half as large"),
+        Wrong("def linear_mse_grads(X, y, W, b):\n"
+              "    d = linear_forward(X, W, b) - y\n"
+              "    return d.T @ X, d.sum(axis=0)", "constant factor"),
+    ], right=[
+        "def linear_mse_grads(X, y, W, b):\n"
+        "    d = 2 * (linear_forward(X, W, b) - y) / np.size(y)\n"
+        "    return np.einsum('n...,np->...p', d, X), np.einsum('n...->...', d)",
+        "def linear_mse_grads(X, y, W, b):\n"
+        "    d = 2 * (linear_forward(X, W, b) - y) / np.size(y)\n"
+        "    dW = sum(np.multiply.outer(d[i], X[i]) for i in range(len(X)))\n"
+        "    return dW, d.sum(axis=0)",
+    ]),
+    Item("fit_least_squares", points=2, kind="implement", wrong=[
+        Wrong("def fit_least_squares(X, y):\n"
+              "    return np.linalg.lstsq(X, y, rcond=None)[0], 0.0", "offset was not fitted"),
+        Wrong("def fit_least_squares(X, y):\n"
+              "    D = np.hstack([X, np.ones((len(X), 1))])\n"
+              "    return np.linalg.lstsq(D, y, rcond=None)[0]", "return two things"),
+        Wrong("def fit_least_squares(X, y):\n"
+              "    D = np.hstack([np.ones((len(X), 1)), X])\n"
+              "    t = np.linalg.lstsq(D, y, rcond=None)[0]\n"
+              "    return t[:-1], t[-1]", "values differ"),
+    ], right=[
+        "def fit_least_squares(X, y):\n"
+        "    D = np.column_stack([X, np.ones(len(X))])\n"
+        "    t = np.linalg.solve(D.T @ D, D.T @ y)\n"
+        "    return t[:-1], float(t[-1])",
+        "import scipy.linalg\n\n"
+        "def fit_least_squares(X, y):\n"
+        "    mx, my = X.mean(axis=0), y.mean()\n"
+        "    W = scipy.linalg.lstsq(X - mx, y - my)[0]\n"
+        "    return W, float(my - mx @ W)",
+    ]),
+    Item("linear_by_hand", points=2, kind="by-hand", wrong=[
+        Wrong("def linear_by_hand():\n    return 4.75, [3.0, -6.0], 1.0", "not their sum"),
+        Wrong("def linear_by_hand():\n    return 1.583, [-1.0, 2.0], -0.333", "wrong sign"),
+        Wrong("def linear_by_hand():\n    return 1.583, [0.5, -1.0], 0.167", "half as large"),
+        Wrong("def linear_by_hand():\n    return 1.583, [1.0, -2.0], 0.5", "offset's is not"),
+        Wrong("def linear_by_hand():\n    return 1.167, [1.0, -2.0], 0.333", "mean absolute"),
+    ], right=[
+        "def linear_by_hand():\n    return 1.583, [1.0, -2.0], 0.333",
+        "def linear_by_hand():\n    return 19 / 12, np.array([1, -2]), 1 / 3",
+    ]),
+    Item("gradient_descent", points=2, kind="debugging", wrong=[
+        Wrong(ch01.BUGGY_GRADIENT_DESCENT, "sum of the squared errors"),
+        Wrong(ch01.BUGGY_GRADIENT_DESCENT.replace("delta = 2 * errors", "delta = 2 * errors / n")
+              .replace("W = W - learning_rate", "W = W + learning_rate")
+              .replace("b = b - learning_rate", "b = b + learning_rate"), "uphill"),
+        Wrong(ch01.BUGGY_GRADIENT_DESCENT.replace("delta = 2 * errors", "delta = 2 * errors / n")
+              .replace("        b = b - learning_rate * delta.sum()\n", ""), "never changes"),
+        Wrong(ch01.BUGGY_GRADIENT_DESCENT.replace("delta = 2 * errors", "delta = 2 * errors / n")
+              .replace("    losses.append(np.mean((X @ W + b - y) ** 2))\n", ""),
+              "after the last"),
+    ], right=[
+        ch01.BUGGY_GRADIENT_DESCENT.replace("delta = 2 * errors", "delta = 2 * errors / n"),
+        "def gradient_descent(X, y, learning_rate, epochs):\n"
+        "    W, b, losses = np.zeros(X.shape[1]), 0.0, []\n"
+        "    for _ in range(epochs + 1):\n"
+        "        r = X @ W + b - y\n"
+        "        losses.append(r @ r / len(y))\n"
+        "        if len(losses) > epochs:\n"
+        "            break\n"
+        "        W, b = W - learning_rate * 2 * r @ X / len(y), b - learning_rate * 2 * r.mean()\n"
+        "    return W, b, np.array(losses)",
+    ]),
+    Item("fit_standardised", points=3, kind="transfer", wrong=[
+        Wrong("def fit_standardised(X, y, learning_rate, epochs):\n"
+              "    W, b, _ = gradient_descent(X, y, learning_rate, epochs)\n"
+              "    return W, b", "diverged"),
+        Wrong("def fit_standardised(X, y, learning_rate, epochs):\n"
+              "    mu, s = X.mean(axis=0), X.std(axis=0)\n"
+              "    W, b, _ = gradient_descent((X - mu) / s, y, learning_rate, epochs)\n"
+              "    return W, b", "standardised model's parameters"),
+        Wrong("def fit_standardised(X, y, learning_rate, epochs):\n"
+              "    mu, s = X.mean(axis=0), X.std(axis=0)\n"
+              "    W, b, _ = gradient_descent((X - mu) / s, y, learning_rate, epochs)\n"
+              "    return W / s, b", "offset is not"),
+        Wrong("def fit_standardised(X, y, learning_rate, epochs):\n"
+              "    mu, s = X.mean(axis=0), X.std(axis=0)\n"
+              "    W, b, _ = gradient_descent((X - mu) / s, y, learning_rate, epochs)\n"
+              "    return W * s, b - (W * s) @ mu", "multiplied by the features' scales"),
+    ], right=[
+        "def fit_standardised(X, y, learning_rate, epochs):\n"
+        "    mu, s = X.mean(axis=0), X.std(axis=0, ddof=1)\n"
+        "    W, b, _ = gradient_descent((X - mu) / s, y, learning_rate, epochs)\n"
+        "    return W / s, b - np.sum(W * mu / s)",
+        "def fit_standardised(X, y, learning_rate, epochs):\n"
+        "    mu = np.mean(X, axis=0)\n"
+        "    s = np.sqrt(np.mean((X - mu) ** 2, axis=0))\n"
+        "    W, b, _ = gradient_descent((X - mu) / s, y, learning_rate, epochs)\n"
+        "    W_orig = np.array([w / sj for w, sj in zip(W, s)])\n"
+        "    return W_orig, float(b - np.dot(W_orig, mu))",
+    ]),
+]
+
+
+def test_the_table_covers_every_graded_item_of_the_exercise():
+    E.assert_table(A, ITEMS)
+
+
+def test_every_answer_in_the_notebook_path():
+    """Each wrong answer scores 0 with its hint, each right answer full points (nbgrader's way)."""
+    outcomes = E.notebook_scores(A, ITEMS)
+    E.assert_outcomes(ITEMS, outcomes, "notebook")
+    for key, outcome in outcomes.items():  # the hints shown obey the registry's rules
+        assert not E.hint_problems(E.likely_bug(outcome.message)), (key, outcome.message)
+
+
+@pytest.mark.slow
+def test_every_answer_in_the_hardened_path(tmp_path):
+    E.assert_outcomes(ITEMS, E.hardened_scores(A, ITEMS, tmp_path), "hardened")
+
+
+def test_the_given_loop_in_the_notebook_is_the_buggy_one():
+    source = "".join(c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+                     for c in E.instructor(A)["cells"])
+    assert ch01.BUGGY_GRADIENT_DESCENT.replace(
+        "def gradient_descent(", "def gradient_descent_given(").strip() in source
+
+
+def test_the_written_answer_keeps_its_model_answer_and_rubric_private():
+    E.assert_written_answers_private(A)

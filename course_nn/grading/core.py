@@ -26,10 +26,16 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Case:
-    """One call of a graded function: ``func(*args)``, with a short label for messages."""
+    """One call of a graded function: ``func(*args)``, with a short label for messages.
+
+    ``probe`` is data the judge uses but the student's function never receives: the
+    points at which a returned structure (a network's weights) is evaluated. It stays
+    in the grading process; only ``args`` reach the hardened grader's child.
+    """
 
     args: tuple[Any, ...]
     label: str = ""
+    probe: Any = None
 
 
 #: ``hint(case, expected, got) -> str | None``: names the likely bug for a mismatch.
@@ -92,6 +98,40 @@ def float_error_advice(message: str) -> str:
             "overflows (or is divided by zero) for inputs of large magnitude, even if the "
             "final result looks finite; the task asks for a computation without overflow, "
             "so no step may leave the floating-point range")
+
+
+def diagnose(check: Check, case: Case, expected: Any, got: Any) -> str | None:
+    """``None`` if ``got`` is right for ``case``; else the problem plus the likely bug.
+
+    Used by both grading paths: the in-notebook ``check`` and the hardened grader's
+    judge, which must not depend on the in-notebook module."""
+    from course_nn.grading.compare import compare_outputs
+
+    if check.judge is not None:
+        problem = check.judge(case, expected, got)
+    else:
+        problem = compare_outputs(expected, got, rtol=check.rtol, atol=check.atol)
+    if problem is None:
+        return None
+    for hint in check.hints:
+        try:
+            advice = hint(case, expected, got)
+        except Exception:  # a hint must never hide the failure it explains
+            advice = None
+        if advice:
+            return f"{problem}\n  likely bug: {advice}"
+    return problem
+
+
+def describe_case(check: Check, case: Case) -> str:
+    """The case's inputs, one per line, named as in the exercise."""
+    from course_nn.grading.compare import format_array
+
+    names = check.arg_names or tuple(f"arg{i}" for i in range(len(case.args)))
+    return "\n".join(
+        f"    {n} = {format_array(a, indent=7 + len(n))}"
+        for n, a in zip(names, case.args, strict=False)
+    )
 
 
 REGISTRY: dict[str, Check] = {}

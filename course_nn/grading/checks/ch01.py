@@ -1,6 +1,16 @@
 """Checks for exercise 1, linear regression (book chapter 1).
 
-Graded functions: ``linear_forward``, ``mse``, ``linear_mse_grads``, ``fit_least_squares``.
+Graded items (kind, function):
+
+* implement: ``linear_forward``, ``mse``, ``linear_mse_grads``, ``fit_least_squares``;
+* by hand: ``linear_by_hand() -> (J, dJ/dW, dJ/db)`` for the chapter's example model
+  W = [2, -1], b = 0.5 on its three inputs, with the targets :data:`BY_HAND_Y`;
+* debugging: ``gradient_descent(X, y, learning_rate, epochs) -> (W, b, losses)``,
+  given with the gradient summed instead of averaged (:data:`BUGGY_GRADIENT_DESCENT`);
+* transfer: ``fit_standardised(X, y, learning_rate, epochs) -> (W, b)``: gradient
+  descent on standardised features, the weights mapped back to the original units.
+
+Hints name the symptom and the concept, never the code (``tests/test_hints.py``).
 """
 
 from __future__ import annotations
@@ -9,7 +19,13 @@ import numpy as np
 
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.core import Case, Check, register
-from course_nn.linear import fit_least_squares, linear_forward, linear_mse_grads, mse
+from course_nn.linear import (
+    fit_least_squares,
+    gradient_descent,
+    linear_forward,
+    linear_mse_grads,
+    mse,
+)
 
 
 def _regression_problem(rng: np.random.Generator, n: int, p: int, k: int | None):
@@ -54,7 +70,8 @@ def _hint_transposed_weights(case, expected, got):
         return None
     g = to_float_array(got)
     if g.shape == alt.shape and np.allclose(g, alt):
-        return "weights applied as X @ W instead of X @ W.T (W has shape (outputs, inputs))"
+        return ("the weight matrix is applied transposed: each row of W holds the weights of "
+                "one output, one weight per input feature")
     return None
 
 
@@ -62,7 +79,7 @@ def _hint_missing_bias(case, expected, got):
     X, W, b = case.args
     g = to_float_array(got)
     if g.shape == np.shape(expected) and np.allclose(g, X @ W.T):
-        return "the bias b is missing: add it after the matrix product"
+        return "the offset is missing: every prediction of an output is shifted by its bias"
     return None
 
 
@@ -140,11 +157,20 @@ def _hint_grad_sign(case, expected, got):
     want = [to_float_array(e) for e in flatten_output(expected)]
     if len(parts) == 2 and all(p.shape == w.shape and np.allclose(p, -w)
                                for p, w in zip(parts, want, strict=True)):
-        return "the sign is flipped: use (y_hat - y), not (y - y_hat)"
-    n = case.args[0].shape[0]
-    if len(parts) == 2 and all(p.shape == w.shape and np.allclose(p, w * n / 2)
-                               for p, w in zip(parts, want, strict=True)):
-        return "missing the factor 2/N of the mean squared error's derivative"
+        return ("the sign is flipped: the gradient points towards larger cost, so it grows "
+                "with prediction minus target, not target minus prediction")
+    n = np.size(case.args[1])
+    for factor, advice in [
+        (n / 2, "the gradient is too large by a constant factor: a mean of squares contributes "
+                "the square's factor and the division by the number of entries"),
+        (n, "the gradient was summed over the entries: the cost is a mean, so its gradient "
+            "is divided by the number of entries too"),
+        (0.5, "the gradient is half as large as it should be: the derivative of a square "
+              "carries the exponent as a factor"),
+    ]:
+        if len(parts) == 2 and all(p.shape == w.shape and np.allclose(p, w * factor)
+                                   for p, w in zip(parts, want, strict=True)):
+            return advice
     return None
 
 
@@ -183,10 +209,11 @@ def _hint_fit_no_intercept(case, expected, got):
     X, y = case.args
     parts = flatten_output(got)
     if len(parts) != 2:
-        return "return a pair (W, b): the weights and the offset"
+        return "return two things, the weights and the offset"
     W_no_b, *_ = np.linalg.lstsq(X, y, rcond=None)
     if np.allclose(to_float_array(parts[0]).ravel(), W_no_b):
-        return "the offset b was not fitted: add a column of ones to X"
+        return ("the offset was not fitted, so the line is forced through the origin: the "
+                "offset is one more parameter, whose input is always one")
     return None
 
 
@@ -199,4 +226,272 @@ register(Check(
     hints=(_hint_fit_no_intercept,),
     rtol=1e-5,
     atol=1e-7,
+))
+
+
+# --- linear_by_hand: the chapter's example worked out on paper ------------------------
+#: The chapter's example model and inputs, and the targets of the by-hand task.
+BY_HAND_X = np.array([[1.0, 3.0], [0.0, 0.0], [2.0, 1.0]])
+BY_HAND_W = np.array([2.0, -1.0])
+BY_HAND_B = 0.5
+BY_HAND_Y = np.array([1.0, 0.0, 2.0])
+
+
+def linear_by_hand_reference():
+    """(J, dJ/dW, dJ/db) of the example: the mean squared error and its gradient."""
+    y_hat = linear_forward(BY_HAND_X, BY_HAND_W, BY_HAND_B)
+    dW, db = linear_mse_grads(BY_HAND_X, BY_HAND_Y, BY_HAND_W, BY_HAND_B)
+    return mse(y_hat, BY_HAND_Y), dW, float(db)
+
+
+def _by_hand_cases():
+    return [Case((), "your numbers for the example of the task")]
+
+
+def _parts(got, sizes):
+    """The student's answer as float arrays of the given sizes, or None."""
+    try:
+        parts = [to_float_array(g).ravel() for g in flatten_output(got)]
+    except (TypeError, ValueError):
+        return None
+    return parts if [p.size for p in parts] == list(sizes) else None
+
+
+def _hint_linear_by_hand(case, expected, got):
+    parts = _parts(got, (1, 2, 1))
+    if parts is None:
+        return ("return three things: the cost, its derivative with respect to each of the "
+                "two weights, and its derivative with respect to the offset")
+    J, dW, db = parts[0][0], parts[1], parts[2][0]
+    J_ref, dW_ref, db_ref = expected
+    n = len(BY_HAND_Y)
+    close = lambda a, b: bool(np.allclose(a, b, rtol=0, atol=2e-3))  # noqa: E731
+    if not close(J, J_ref):
+        if close(J, n * J_ref):
+            return "the cost is the mean of the squared errors, not their sum"
+        if close(J, np.mean(np.abs(linear_forward(BY_HAND_X, BY_HAND_W, BY_HAND_B) - BY_HAND_Y))):
+            return "that is the mean absolute error: the cost squares each error"
+        return ("the cost is off: work out each prediction first (both weights times the "
+                "features, plus the offset), then each error")
+    for factor, advice in [
+        (-1.0, "the derivatives have the wrong sign: each error is prediction minus target"),
+        (0.5, "the derivatives are half as large as they should be: the square brings a factor"),
+        (float(n), "the derivatives are those of the sum of squared errors: the cost is a mean"),
+    ]:
+        if close(dW, factor * dW_ref) and close(db, factor * db_ref):
+            return advice
+    if close(dW, dW_ref) and not close(db, db_ref):
+        return ("the weights' derivatives are right but the offset's is not: the offset's "
+                "input is one for every sample")
+    return ("a derivative is off: by the chain rule each sample contributes its error's "
+            "derivative times the input that multiplies the parameter")
+
+
+register(Check(
+    name="linear_by_hand",
+    reference=linear_by_hand_reference,
+    public_cases=_by_hand_cases,
+    hidden_cases=lambda rng: _by_hand_cases(),
+    arg_names=(),
+    hints=(_hint_linear_by_hand,),
+    rtol=0.0,
+    atol=2e-3,  # three decimals typed by hand
+))
+
+
+# --- gradient_descent: debugging the given loop -----------------------------------------
+#: The loop handed out in the exercise, with its bug (the gradient of a sum, not a mean).
+BUGGY_GRADIENT_DESCENT = '''def gradient_descent(X, y, learning_rate, epochs):
+    """Gradient descent on the mean squared error from W = 0, b = 0.
+
+    Returns W (p,), b (a float) and the losses: the cost before every step and after the last.
+    """
+    n, p = X.shape
+    W, b = np.zeros(p), 0.0
+    losses = []
+    for epoch in range(epochs):
+        errors = X @ W + b - y
+        losses.append(np.mean(errors ** 2))
+        delta = 2 * errors
+        W = W - learning_rate * (delta @ X)
+        b = b - learning_rate * delta.sum()
+    losses.append(np.mean((X @ W + b - y) ** 2))
+    return W, b, np.array(losses)
+'''
+
+
+def gradient_descent_reference(X, y, learning_rate, epochs):
+    """(W, b, losses) of :func:`course_nn.linear.gradient_descent` from zeros."""
+    run = gradient_descent(X, y, learning_rate=float(learning_rate), epochs=int(epochs))
+    return run.W, float(run.b), np.asarray(run.history)
+
+
+def _gd_public():
+    X = np.array([[1.0, 2.0], [2.0, 0.0], [0.0, 1.0], [3.0, 1.0], [1.0, 1.0], [2.0, 2.0]])
+    y = np.array([3.0, 2.0, 1.0, 5.0, 2.5, 4.0])
+    return [
+        Case((X[:2], y[:2], 0.1, 3), "two samples, three steps"),
+        Case((X, y, 0.05, 20), "six samples, twenty steps"),
+    ]
+
+
+def _gd_hidden(rng):
+    cases = [Case((rng.normal(size=(1, 2)), rng.normal(size=1), 0.1, 5), "n = 1")]
+    cases.append(Case((rng.normal(size=(4, 1)), rng.normal(size=4), 0.1, 0), "no step at all"))
+    for _ in range(4):
+        n, p = int(rng.integers(5, 60)), int(rng.integers(1, 4))
+        X = rng.normal(size=(n, p))
+        y = X @ rng.normal(size=p) + rng.normal() + 0.3 * rng.normal(size=n)
+        rate, epochs = float(rng.choice([0.02, 0.05, 0.1])), int(rng.integers(5, 40))
+        cases.append(Case((X, y, rate, epochs), f"n={n}, p={p}, rate {rate}, {epochs} steps"))
+    return cases
+
+
+def _gd_variant(X, y, rate, epochs, scale=1.0, sign=1.0, update_b=True, sequential=False,
+                record_after=False):
+    """The loop with a configurable mistake."""
+    n = len(y)
+    W, b, losses = np.zeros(X.shape[1]), 0.0, []
+    cost = lambda: float(np.mean((X @ W + b - y) ** 2))  # noqa: E731
+    with np.errstate(all="ignore"):
+        for _ in range(int(epochs)):
+            if not record_after:
+                losses.append(cost())
+            delta = scale * 2 * (X @ W + b - y) / n
+            W = W - sign * rate * (delta @ X)
+            if sequential:
+                delta = scale * 2 * (X @ W + b - y) / n
+            if update_b:
+                b = b - sign * rate * delta.sum()
+            if record_after:
+                losses.append(cost())
+        if not record_after:
+            losses.append(cost())
+    return W, b, np.array(losses)
+
+
+def _hint_gradient_descent(case, expected, got):
+    X, y, rate, epochs = case.args
+    parts = flatten_output(got)
+    if len(parts) != 3:
+        return "return three things: the weights, the offset and the list of losses"
+    n = len(y)
+    for variant, advice in [
+        (dict(scale=float(n)), "every step is as large as if the cost were the sum of the "
+                               "squared errors rather than their mean: the step grows with "
+                               "the number of samples"),
+        (dict(sign=-1.0), "the steps go uphill: the parameters move along the gradient, so "
+                          "the cost grows"),
+        (dict(update_b=False), "the offset never changes: it needs its own step too"),
+        (dict(sequential=True), "the offset's step uses the error after the weights have "
+                                "already moved: both steps must come from the same parameters"),
+        (dict(record_after=True), "the losses are recorded at the wrong moments: the cost "
+                                  "before every step and once more after the last"),
+    ]:
+        if _same_parts(got, _gd_variant(X, y, rate, epochs, **variant)):
+            return advice
+    if len(to_float_array(parts[2]).ravel()) != int(epochs) + 1:
+        return "one loss per step plus the final one: the cost before every step and after the last"
+    return None
+
+
+def _same_parts(got, alternative) -> bool:
+    try:
+        have = [to_float_array(g) for g in flatten_output(got)]
+    except (TypeError, ValueError):
+        return False
+    want = [np.asarray(a, dtype=np.float64) for a in flatten_output(alternative)]
+    return len(have) == len(want) and all(
+        h.size == w.size and np.allclose(h.ravel(), w.ravel(), rtol=1e-6, atol=1e-8,
+                                         equal_nan=True)
+        for h, w in zip(have, want, strict=True))
+
+
+register(Check(
+    name="gradient_descent",
+    reference=gradient_descent_reference,
+    public_cases=_gd_public,
+    hidden_cases=_gd_hidden,
+    arg_names=("X", "y", "learning_rate", "epochs"),
+    hints=(_hint_gradient_descent,),
+))
+
+
+# --- fit_standardised: transfer --------------------------------------------------------
+def fit_standardised_reference(X, y, learning_rate, epochs):
+    r"""Gradient descent on :math:`x'_j = (x_j - \mu_j)/s_j`, mapped back to the original units.
+
+    The standardised model :math:`\hat y = \sum_j W'_j (x_j - \mu_j)/s_j + b'` is the model
+    :math:`W_j = W'_j / s_j`, :math:`b = b' - \sum_j W'_j \mu_j / s_j` in the original units.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    mu, s = X.mean(axis=0), X.std(axis=0)
+    run = gradient_descent((X - mu) / s, y, learning_rate=float(learning_rate), epochs=int(epochs))
+    return run.W / s, float(run.b - np.sum(run.W * mu / s))
+
+
+def _features_of_mixed_scale(rng, n, scales, offsets):
+    X = offsets + scales * rng.normal(size=(n, len(scales)))
+    W = rng.normal(size=len(scales)) / scales
+    return X, X @ W + rng.normal() + 0.1 * rng.normal(size=n)
+
+
+def _standardised_public():
+    rng = np.random.default_rng(1)
+    X, y = _features_of_mixed_scale(rng, 30, np.array([20.0, 1.0]), np.array([100.0, 3.0]))
+    return [
+        Case((np.round(X, 1), np.round(y, 2), 0.1, 1000),
+             "floor area (around 100) and rooms (around 3)"),
+        Case((np.array([[1000.0], [2000.0], [3000.0], [4000.0]]),
+              np.array([1.0, 2.0, 2.5, 4.0]), 0.1, 1000), "one feature in the thousands"),
+    ]
+
+
+def _standardised_hidden(rng):
+    cases = []
+    for _ in range(4):
+        p = int(rng.integers(1, 4))
+        scales = 10.0 ** rng.integers(-2, 4, size=p)
+        offsets = rng.choice([0.0, 50.0, 2000.0], size=p)
+        n = int(rng.integers(15, 60))
+        X, y = _features_of_mixed_scale(rng, n, scales, offsets)
+        cases.append(Case((X, y, 0.1, 1500), f"n={n}, feature scales {scales.tolist()}"))
+    return cases
+
+
+def _hint_standardised(case, expected, got):
+    X, y, rate, epochs = case.args
+    parts = _parts(got, (X.shape[1], 1))
+    if parts is None:
+        return "return two things: one weight per feature and the offset"
+    W, b = parts[0], parts[1][0]
+    if not (np.all(np.isfinite(W)) and np.isfinite(b)):
+        return ("the steps diverged: on the raw features one learning rate cannot suit a "
+                "feature measured in thousands and one measured in units at once")
+    mu, s = X.mean(axis=0), X.std(axis=0)
+    W_std = expected[0] * s
+    b_std = expected[1] + np.sum(W_std * mu / s)
+    close = lambda a, c: bool(np.allclose(a, c, rtol=1e-4, atol=1e-8))  # noqa: E731
+    if close(W, W_std) and close(b, b_std):
+        return ("these are the standardised model's parameters: a weight there is the effect of "
+                "one standard deviation of its feature, not of one unit")
+    if close(W, expected[0]) and close(b, b_std):
+        return ("the weights are in the original units but the offset is not: the features' "
+                "means shift the offset when the model is written in the original units")
+    if close(W, W_std * s) :
+        return ("the weights were multiplied by the features' scales instead of divided: a "
+                "feature measured in larger units needs a smaller weight")
+    return ("not the least-squares line in the original units: standardise with the training "
+            "features' means and scales, descend, then express the model in the original units")
+
+
+register(Check(
+    name="fit_standardised",
+    reference=fit_standardised_reference,
+    public_cases=_standardised_public,
+    hidden_cases=_standardised_hidden,
+    arg_names=("X", "y", "learning_rate", "epochs"),
+    hints=(_hint_standardised,),
+    rtol=1e-5,
+    atol=1e-8,
 ))
