@@ -184,7 +184,7 @@ def _call_student(func: Callable[..., Any], case: Case,
         except FloatingPointError as err:
             if not float_errors:
                 raise
-            return None, float_error_advice(str(err))
+            return RAISED, float_error_advice(str(err))
     for original, passed in zip(case.args, args, strict=True):
         if isinstance(original, str):
             continue  # e.g. an activation's name: immutable, and not numbers to compare
