@@ -6,14 +6,14 @@ before the first use of Adam); chapter 6 trains with momentum through
 
 With the gradient :math:`g_t = \partial J/\partial\theta` at step t:
 
-* **momentum** (as ``torch.optim.SGD(momentum=mu)``): :math:`v_t = \mu v_{t-1} + g_t`,
-  :math:`\theta_t = \theta_{t-1} - \alpha v_t`. The velocity :math:`v` is a running sum
+* **momentum** (as ``torch.optim.SGD(momentum=beta)``): :math:`m_t = \beta m_{t-1} + g_t`,
+  :math:`\theta_t = \theta_{t-1} - \alpha m_t`. The velocity :math:`m` is a running sum
   of gradients: steps add up along a steady direction and cancel across a zig-zag.
 * **Adam** (Kingma and Ba 2015, as ``torch.optim.Adam``):
   :math:`m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t`,
-  :math:`s_t = \beta_2 s_{t-1} + (1-\beta_2) g_t^2`,
-  :math:`\hat m_t = m_t/(1-\beta_1^t)`, :math:`\hat s_t = s_t/(1-\beta_2^t)`,
-  :math:`\theta_t = \theta_{t-1} - \alpha\, \hat m_t / (\sqrt{\hat s_t} + \epsilon)`.
+  :math:`v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2`,
+  :math:`\hat m_t = m_t/(1-\beta_1^t)`, :math:`\hat v_t = v_t/(1-\beta_2^t)`,
+  :math:`\theta_t = \theta_{t-1} - \alpha\, \hat m_t / (\sqrt{\hat v_t} + \varepsilon)`.
   Each coordinate's step is divided by a running size of its own gradients, so every
   parameter moves by about :math:`\alpha` per step, whatever the scale of its gradient.
 """
@@ -40,7 +40,7 @@ def momentum_step(
     ----------
     theta, grad, velocity : arrays of one shape (any)
     learning_rate : :math:`\alpha > 0`
-    momentum : :math:`\mu \in [0, 1)`; 0 is plain gradient descent
+    momentum : :math:`\beta \in [0, 1)`; 0 is plain gradient descent
 
     Returns
     -------
@@ -48,27 +48,27 @@ def momentum_step(
 
     Math
     ----
-    :math:`v \leftarrow \mu v + g`, :math:`\theta \leftarrow \theta - \alpha v`.
+    :math:`m \leftarrow \beta m + g`, :math:`\theta \leftarrow \theta - \alpha m`.
     """
     if not 0 <= momentum < 1:
         raise ValueError(f"momentum must be in [0, 1), got {momentum}")
     velocity = momentum * as_float_array(velocity, "velocity") + as_float_array(grad, "grad")
-    return as_float_array(theta, "theta") - learning_rate * velocity, velocity
+    return as_float_array(theta, "theta") - learning_rate * velocity, velocity  # velocity: m
 
 
 @dataclass(frozen=True)
 class AdamState:
-    """Adam's running averages: ``m`` of the gradients, ``s`` of their squares, step ``t``."""
+    """Adam's running averages: ``m`` of the gradients, ``v`` of their squares, step ``t``."""
 
     m: Array
-    s: Array
+    v: Array
     t: int = 0
 
     @classmethod
     def zeros_like(cls, theta: ArrayLike) -> AdamState:
         """The state before the first step: zero averages, t = 0."""
         theta = as_float_array(theta, "theta")
-        return cls(m=np.zeros_like(theta), s=np.zeros_like(theta), t=0)
+        return cls(m=np.zeros_like(theta), v=np.zeros_like(theta), t=0)
 
 
 def adam_step(
@@ -86,7 +86,7 @@ def adam_step(
     ----------
     theta, grad : arrays of one shape (any)
     state : :class:`AdamState` from the previous step (``AdamState.zeros_like(theta)`` first)
-    learning_rate, beta1, beta2, eps : :math:`\alpha, \beta_1, \beta_2, \epsilon`
+    learning_rate, beta1, beta2, eps : :math:`\alpha, \beta_1, \beta_2, \varepsilon`
 
     Returns
     -------
@@ -94,16 +94,16 @@ def adam_step(
 
     Math
     ----
-    :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`, :math:`s \leftarrow \beta_2 s + (1-\beta_2) g^2`,
-    :math:`\theta \leftarrow \theta - \alpha \frac{m/(1-\beta_1^t)}{\sqrt{s/(1-\beta_2^t)} + \epsilon}`.
+    :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`, :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`,
+    :math:`\theta \leftarrow \theta - \alpha \frac{m/(1-\beta_1^t)}{\sqrt{v/(1-\beta_2^t)} + \varepsilon}`.
     """
     grad = as_float_array(grad, "grad")
     t = state.t + 1
     m = beta1 * state.m + (1 - beta1) * grad
-    s = beta2 * state.s + (1 - beta2) * grad**2
-    m_hat, s_hat = m / (1 - beta1**t), s / (1 - beta2**t)
-    theta = as_float_array(theta, "theta") - learning_rate * m_hat / (np.sqrt(s_hat) + eps)
-    return theta, AdamState(m=m, s=s, t=t)
+    v = beta2 * state.v + (1 - beta2) * grad**2
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    theta = as_float_array(theta, "theta") - learning_rate * m_hat / (np.sqrt(v_hat) + eps)
+    return theta, AdamState(m=m, v=v, t=t)
 
 
 def optimise(
