@@ -1,141 +1,360 @@
-"""Exercise 6's checks: the reference passes, typical mistakes fail with a teaching hint."""
+"""Tests of the chapter 6 grading checks and of exercise 6's graded items.
+
+The table ``ITEMS`` lists every graded cell of ``ex06_backprop`` with typical wrong
+answers (each must score 0 with a hint naming the mistake) and right answers written
+differently (each must score full marks), run through both grading paths
+(``tests/exercise_items.py``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
-from course_nn.backprop import layer_backward, softmax_cross_entropy_grad, softmax_jacobian
-from course_nn.grading import CheckFailure, check
-from course_nn.grading.checks.ch06 import mlp_loss_and_grads_theta
-from course_nn.mlp import vector_to_params
-from tests.checking import assert_teaches
+from course_nn.backprop import layer_backward, softmax_jacobian
+from course_nn.grading import REGISTRY, CheckFailure, check
+from course_nn.grading.checks.ch06 import (
+    BUGGY_WEIGHT_DECAY_STEP,
+    BY_HAND_LABEL,
+    BY_HAND_THETA1,
+    BY_HAND_THETA2,
+    BY_HAND_X,
+    backprop_by_hand_reference,
+    mlp_loss_and_grads_theta,
+    mlp_numerical_gradient,
+    weight_decay_step,
+)
+from tests.exercise_items import (
+    Item,
+    Wrong,
+    assert_outcomes,
+    assert_table,
+    graded_cells,
+    hardened_scores,
+    notebook_scores,
+)
+from tests.notebooks import exercise_path, read
 
 pytestmark = [pytest.mark.ch6, pytest.mark.grading]
 
+A = "ex06_backprop"
 REFERENCES = {
     "softmax_jacobian": softmax_jacobian,
-    "softmax_cross_entropy_grad": softmax_cross_entropy_grad,
     "layer_backward": layer_backward,
     "mlp_loss_and_grads": mlp_loss_and_grads_theta,
+    "backprop_by_hand": backprop_by_hand_reference,
+    "mlp_numerical_gradient": mlp_numerical_gradient,
+    "weight_decay_step": weight_decay_step,
 }
 
 
-def sigmoid(z):
-    return 0.5 * (1 + np.tanh(z / 2))  # stable for any z
+# --- the registry ------------------------------------------------------------------------
+def test_checks_are_registered():
+    """Is every chapter 6 check registered with its reference, and the logits' gradient
+    (stated and used in exercise 4) no longer graded on its own?"""
+    assert {name: REGISTRY[name].reference for name in REFERENCES} == REFERENCES
+    assert "softmax_cross_entropy_grad" not in REGISTRY
 
 
-H = {"relu": lambda z: np.maximum(z, 0), "sigmoid": sigmoid, "tanh": np.tanh,
-     "identity": lambda z: z}
-H_GRAD = {"relu": lambda z: (z > 0) * 1.0, "sigmoid": lambda z: sigmoid(z) * (1 - sigmoid(z)),
-          "tanh": lambda z: 1 - np.tanh(z) ** 2, "identity": np.ones_like}
+def test_backprop_has_the_largest_share():
+    """Do layer_backward, mlp_loss_and_grads and the gradient check carry most points?"""
+    points = graded_cells(A)
+    backprop = sum(points[f"test_{name}"] for name in
+                   ("layer_backward", "mlp_loss_and_grads", "mlp_numerical_gradient"))
+    assert backprop > sum(points.values()) / 2
+    assert points["test_mlp_loss_and_grads"] == max(points.values())
 
 
-# --- student-style solutions (plain NumPy) and their typical mistakes --------------------
-def stable_softmax(Z):
-    E = np.exp(Z - Z.max(axis=1, keepdims=True))
-    return E / E.sum(axis=1, keepdims=True)
+def test_by_hand_numbers_agree_with_autograd():
+    """Are a(2), delta(3), delta(2) and dJ/dTheta1_22 what PyTorch's autograd gives?"""
+    theta1 = torch.tensor(BY_HAND_THETA1, requires_grad=True)
+    theta2 = torch.tensor(BY_HAND_THETA2, requires_grad=True)
+    a1 = torch.cat([torch.ones(1, dtype=torch.float64), torch.tensor(BY_HAND_X)])
+    z2 = theta1 @ a1
+    z2.retain_grad()
+    a2 = torch.sigmoid(z2)
+    z3 = theta2 @ torch.cat([torch.ones(1, dtype=torch.float64), a2])
+    z3.retain_grad()
+    loss = torch.nn.functional.cross_entropy(z3[None], torch.tensor([BY_HAND_LABEL]))
+    loss.backward()
+    want_a2, want_d3, want_d2, want_entry = backprop_by_hand_reference()
+    np.testing.assert_allclose(a2.detach().numpy(), want_a2)
+    np.testing.assert_allclose(z3.grad.numpy(), want_d3)
+    np.testing.assert_allclose(z2.grad.numpy(), want_d2)
+    assert theta1.grad[1, 2].item() == pytest.approx(want_entry)
 
 
-def sce_grad(Z, y, divide=True, subtract=True, axis=1):
-    G = stable_softmax(Z) if axis == 1 else stable_softmax(Z.T).T
-    if subtract:
-        G = G - np.eye(Z.shape[1])[y]
-    return G / len(y) if divide else G
+def test_the_given_weight_decay_is_released_and_fails():
+    """Is the planted bug in the student's notebook, and does the check reject it?"""
+    text = "".join("".join(c["source"]) for c in read(exercise_path(A))["cells"])
+    assert BUGGY_WEIGHT_DECAY_STEP.strip() in text
+    namespace = {"np": np}
+    exec(BUGGY_WEIGHT_DECAY_STEP, namespace)
+    with pytest.raises(CheckFailure, match="still the given bug"):
+        check("weight_decay_step", namespace["given_weight_decay_step"])
 
 
-def make_layer_backward(derivative=None, through_h=True, db_mean=False):
-    """A from-scratch layer_backward; ``derivative`` replaces h' (a mistake)."""
-    def backward(dQ, Z, Q_prev, W, activation):
-        dZ = dQ * (derivative or H_GRAD[activation])(Z)
-        db = dZ.mean(axis=0) if db_mean else dZ.sum(axis=0)
-        return (dZ if through_h else dQ) @ W, dZ.T @ Q_prev, db
-    return backward
+def test_a_numerical_gradient_that_changes_theta_fails():
+    """Perturbing the caller's theta in place is caught, whatever the values."""
+    def in_place(theta, layer_sizes, X, y, activation, l2, eps):
+        grad = np.zeros_like(theta)
+        for k in range(theta.size):
+            theta[k] += eps
+            plus = mlp_loss_and_grads_theta(theta, layer_sizes, X, y, activation, l2)[0]
+            theta[k] -= 2 * eps
+            minus = mlp_loss_and_grads_theta(theta, layer_sizes, X, y, activation, l2)[0]
+            grad[k] = (plus - minus) / (2 * eps)
+        return grad
+
+    with pytest.raises(CheckFailure, match="modified its input in place"):
+        check("mlp_numerical_gradient", in_place)
 
 
-def make_mlp(divide=True, bias_penalty=False, l2_over_n=False, derivative=None):
-    """A from-scratch solution with one switchable mistake (``derivative``: name -> wrong h')."""
-    def loss_and_grads(theta, layer_sizes, X, y, activation, l2):
-        params = vector_to_params(theta, layer_sizes)
-        Zs, Qs = [], [X]
-        for l, (W, b) in enumerate(params, start=1):
-            Zs.append(Qs[-1] @ W.T + b)
-            Qs.append(Zs[-1] if l == len(params) else H[activation](Zs[-1]))
-        n = len(y)
-        P = stable_softmax(Zs[-1])
-        loss = -np.mean(np.log(P[np.arange(n), y])) + l2 / 2 * sum(np.sum(W**2) for W, _ in params)
-        delta = sce_grad(Zs[-1], y, divide=divide)
-        grads = []
-        lam = l2 / n if l2_over_n else l2
-        for l in range(len(params), 0, -1):
-            W, b = params[l - 1]
-            grads.insert(0, (delta.T @ Qs[l - 1] + lam * W,
-                             delta.sum(axis=0) + (l2 * b if bias_penalty else 0)))
-            if l > 1:
-                h_prime = {**H_GRAD, **(derivative or {})}[activation]
-                delta = (delta @ W) * h_prime(Zs[l - 2])
-        return loss, grads
-    return loss_and_grads
+# --- the table of graded items -------------------------------------------------------------
+LAYER = '''
+def layer_backward(dQ, Z, Q_prev, W, activation):
+    h = {"relu": lambda z: np.maximum(z, 0), "sigmoid": lambda z: 0.5 * (1 + np.tanh(z / 2)),
+         "tanh": np.tanh, "identity": lambda z: z}[activation]
+    slope = {"relu": lambda z: (z > 0) * 1.0, "tanh": lambda z: 1 - np.tanh(z) ** 2,
+             "sigmoid": lambda z: h(z) * (1 - h(z)), "identity": np.ones_like}[activation]
+    dZ = {DZ}
+    return {RETURN}
+'''
 
 
-def test_student_style_solutions_pass():
-    for name, func in [
-        ("softmax_jacobian", lambda a: np.diag(a) - np.outer(a, a)),
-        ("softmax_cross_entropy_grad", sce_grad),
-        ("layer_backward", make_layer_backward()),
-        ("mlp_loss_and_grads", make_mlp()),
-    ]:
-        check(name, func)
-        check(name, func, hidden=True, seed=7)
+def layer(dz="dQ * slope(Z)", ret="dZ @ W, dZ.T @ Q_prev, dZ.sum(axis=0)"):
+    return LAYER.replace("{DZ}", dz).replace("{RETURN}", ret).strip()
 
 
-def _relu_uses_activation(Z):
-    return np.maximum(Z, 0)  # the activation value instead of 1[Z > 0]
+MLP = '''
+def mlp_loss_and_grads(theta, layer_sizes, X, y, activation, l2):
+    sizes = [int(s) for s in layer_sizes]
+    params, offset = [], 0
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        params.append((theta[offset:offset + a * b].reshape(b, a), theta[offset + a * b:offset + a * b + b]))
+        offset += a * b + b
+    h = {"relu": lambda z: np.maximum(z, 0), "sigmoid": lambda z: 0.5 * (1 + np.tanh(z / 2)),
+         "tanh": np.tanh}[activation]
+    Zs, Qs = [], [X]
+    for l, (W, b) in enumerate(params):
+        Zs.append(Qs[-1] @ W.T + b)
+        Qs.append(Zs[-1] if l == len(params) - 1 else h(Zs[-1]))
+    Z = Zs[-1]
+    top = Z.max(axis=1, keepdims=True)
+    log_p = Z - top - np.log(np.exp(Z - top).sum(axis=1, keepdims=True))
+    n = len(y)
+    loss = -log_p[np.arange(n), y].mean() + l2 / 2 * sum(np.sum(W ** 2) for W, _ in params)
+    delta = np.exp(log_p)
+    delta[np.arange(n), y] -= 1
+    delta = delta {SCALE}
+    grads = []
+    for l in range(len(params) - 1, -1, -1):
+        W, b = params[l]
+        grads.insert(0, (delta.T @ Qs[l] + l2 * W, delta.sum(axis=0) {BIAS}))
+        if l > 0:
+            delta = (delta @ W) * {SLOPE}
+    return loss, grads
+'''
+SLOPES = ('{"relu": (Zs[l - 1] > 0) * 1.0, "tanh": 1 - np.tanh(Zs[l - 1]) ** 2, '
+          '"sigmoid": Qs[l] * (1 - Qs[l])}[activation]')
+SLOPES_AT_Q = ('{"relu": Qs[l], "tanh": 1 - np.tanh(Qs[l]) ** 2, '
+               '"sigmoid": h(Qs[l]) * (1 - h(Qs[l]))}[activation]')
 
 
-WRONG = [
-    ("softmax_jacobian", np.diag, "off-diagonal entries are -a_i a_j"),
-    ("softmax_jacobian", lambda a: -np.outer(a, a), r"diagonal is a_i \(1 - a_i\)"),
-    ("softmax_jacobian", lambda a: np.outer(a, a) - np.diag(a), "sign is flipped"),
-    ("softmax_cross_entropy_grad", lambda Z, y: sce_grad(Z, y, divide=False),
-     "gradient not divided by the batch size n"),
-    ("softmax_cross_entropy_grad", lambda Z, y: sce_grad(Z, y, subtract=False),
-     "subtract the one-hot targets"),
-    ("softmax_cross_entropy_grad", lambda Z, y: sce_grad(Z, y, axis=0), "softmax taken over axis 0"),
-    ("softmax_cross_entropy_grad", lambda Z, y: -sce_grad(Z, y), "sign is flipped"),
-    ("layer_backward", make_layer_backward(derivative=_relu_uses_activation),
-     "ReLU derivative evaluated at the activation instead of the pre-activation"),
-    ("layer_backward",
-     lambda dQ, Z, Q_prev, W, act: make_layer_backward()(dQ, H[act](Z), Q_prev, W, act),
-     "sigmoid derivative evaluated at the activation h\\(Z\\) instead of the pre-activation"),
-    ("layer_backward", lambda dQ, Z, Q_prev, W, act: make_layer_backward(
-        derivative=(lambda Z: Z * (1 - Z)) if act == "sigmoid" else None)(dQ, Z, Q_prev, W, act),
-     "needs the activation a = sigma\\(Z\\), you used Z"),
-    ("layer_backward", make_layer_backward(derivative=np.ones_like),
-     "activation derivative is missing"),
-    ("layer_backward", make_layer_backward(through_h=False), "dQ_prev goes back through h' too"),
-    ("layer_backward", make_layer_backward(db_mean=True), "db is the sum of dZ"),
-    ("mlp_loss_and_grads", make_mlp(divide=False), "gradient not divided by the batch size n"),
-    ("mlp_loss_and_grads", make_mlp(bias_penalty=True), "L2 penalty applied to the biases"),
-    ("mlp_loss_and_grads", make_mlp(l2_over_n=True), "lambda/n"),
-    ("mlp_loss_and_grads", make_mlp(derivative={"sigmoid": lambda Z: H_GRAD["sigmoid"](sigmoid(Z))}),
-     "sigmoid derivative evaluated at the activation instead of the pre-activation"),
-    ("mlp_loss_and_grads", make_mlp(derivative={"relu": _relu_uses_activation}),
-     "ReLU derivative evaluated at the activation instead of the pre-activation"),
+def mlp(scale="/ n", bias="", slope=SLOPES):
+    return MLP.replace("{SCALE}", scale).replace("{BIAS}", bias).replace("{SLOPE}", slope).strip()
+
+
+NUMERIC = '''
+def mlp_numerical_gradient(theta, layer_sizes, X, y, activation, l2, eps):
+    def J(t):
+        return mlp_loss_and_grads(t, layer_sizes, X, y, activation, l2)[0]
+    grad = np.zeros(theta.size)
+    work = np.array(theta, dtype=float)
+    for k in range(theta.size):
+{BODY}
+    return grad
+'''
+
+
+def numeric(body):
+    return NUMERIC.replace("{BODY}", body).strip()
+
+
+ITEMS = [
+    Item("softmax_jacobian", points=1, kind="implement", wrong=[
+        Wrong('''def softmax_jacobian(a):
+    return np.diag(a)''', hint_contains="off-diagonal entries are missing"),
+        Wrong('''def softmax_jacobian(a):
+    return -np.outer(a, a)''', hint_contains="diagonal lacks the direct effect"),
+        Wrong('''def softmax_jacobian(a):
+    return np.outer(a, a) - np.diag(a)''', hint_contains="sign is flipped"),
+    ], right=[
+        '''def softmax_jacobian(a):
+    return np.diag(a) - np.einsum("i,j->ij", a, a)''',
+        '''def softmax_jacobian(a):
+    M = len(a)
+    J = np.zeros((M, M))
+    for i in range(M):
+        for j in range(M):
+            J[i, j] = a[i] * ((i == j) - a[j])
+    return J''',
+    ]),
+    Item("layer_backward", points=4, kind="implement", wrong=[
+        Wrong(layer(dz="dQ * h(Z) if activation == 'relu' else dQ * slope(Z)"),
+              hint_contains="output was used where its derivative belongs"),
+        Wrong(layer(dz="dQ"), hint_contains="activation derivative is missing"),
+        Wrong(layer(ret="dZ @ W, Q_prev.T @ dZ, dZ.sum(axis=0)"), hint_contains="transposed"),
+        Wrong(layer(ret="dZ @ W, dZ.T @ Q_prev, dZ.mean(axis=0)"),
+              hint_contains="averaged over the batch"),
+        Wrong(layer(ret="dQ @ W, dZ.T @ Q_prev, dZ.sum(axis=0)"),
+              hint_contains="skips the activation derivative"),
+    ], right=[
+        layer(dz="dQ * slope(Z)", ret='np.einsum("ij,jk->ik", dZ, W), '
+                                      'np.einsum("ij,ik->jk", dZ, Q_prev), np.einsum("ij->j", dZ)'),
+        '''import scipy.special
+
+def layer_backward(dQ, Z, Q_prev, W, activation):
+    if activation == "relu":
+        dZ = np.where(Z > 0, dQ, 0.0)
+    elif activation == "sigmoid":
+        s = scipy.special.expit(Z)
+        dZ = dQ * s * (1 - s)
+    elif activation == "tanh":
+        dZ = dQ / np.cosh(Z) ** 2
+    else:
+        dZ = dQ
+    dW = sum(np.outer(dZ[i], Q_prev[i]) for i in range(len(dZ)))
+    return dZ @ W, dW, dZ.sum(axis=0)''',
+    ]),
+    Item("mlp_loss_and_grads", points=6, kind="implement", wrong=[
+        Wrong(mlp(scale=""), hint_contains="not divided by the batch size"),
+        Wrong(mlp(bias="+ l2 * b"), hint_contains="applied to the biases too"),
+        Wrong(mlp(slope=SLOPES_AT_Q), hint_contains="evaluated at the activation"),
+        Wrong(mlp().replace("delta.T @ Qs[l] + l2 * W", "delta.T @ Qs[l]"),
+              hint_contains="penalty is missing"),
+    ], right=[
+        mlp(),
+        '''import scipy.special
+
+def mlp_loss_and_grads(theta, layer_sizes, X, y, activation, l2):
+    sizes = list(map(int, layer_sizes))
+    cuts = np.cumsum([n * (m + 1) for m, n in zip(sizes[:-1], sizes[1:])])[:-1]
+    params = [(chunk[:m * n].reshape(n, m), chunk[m * n:])
+              for chunk, m, n in zip(np.split(theta, cuts), sizes[:-1], sizes[1:])]
+    Q, cache = X, []
+    for l, (W, b) in enumerate(params):
+        Z = Q @ W.T + b
+        cache.append((Q, Z))
+        Q = Z if l == len(params) - 1 else layer_forward(Z, activation)
+    Y = np.eye(sizes[-1])[y]
+    loss = np.mean(scipy.special.logsumexp(Q, axis=1) - np.sum(Y * Q, axis=1))
+    loss += l2 / 2 * sum(np.einsum("ij,ij->", W, W) for W, _ in params)
+    dQ = (scipy.special.softmax(Q, axis=1) - Y) / len(y)
+    grads = []
+    for l in reversed(range(len(params))):
+        Q_prev, Z = cache[l]
+        kind = "identity" if l == len(params) - 1 else activation
+        dQ, dW, db = layer_backward(dQ, Z, Q_prev, params[l][0], kind)
+        grads.append((dW + l2 * params[l][0], db))
+    return loss, grads[::-1]
+
+
+def layer_forward(Z, activation):
+    return {"relu": np.maximum(Z, 0), "sigmoid": scipy.special.expit(Z), "tanh": np.tanh(Z)}[activation]''',
+    ]),
+    Item("backprop_by_hand", points=3, kind="by-hand", wrong=[
+        Wrong('''def backprop_by_hand():
+    return [0.475, 0.7311], [-0.6802, 0.6802], [0.1866, -0.1605], -0.321''',
+              hint_contains="wrong sign"),
+        Wrong('''def backprop_by_hand():
+    return [0.475, 0.7311], [0.6802, -0.6802], [-0.7482, 0.8163], 1.6326''',
+              hint_contains="misses the sigmoid's derivative"),
+        Wrong('''def backprop_by_hand():
+    return [0.475, 0.7311], [0.6802, -0.6802], [-0.1866, 0.1605], 0.1605''',
+              hint_contains="belongs to another weight"),
+        Wrong('''def backprop_by_hand():
+    return [-0.1, 1.0], [0.6802, -0.6802], [-0.1866, 0.1605], 0.321''',
+              hint_contains="hidden activations are off"),
+    ], right=[
+        '''def backprop_by_hand():
+    return (0.475, 0.731), (0.680, -0.680), (-0.187, 0.160), 0.321''',
+        '''def backprop_by_hand():
+    sig = lambda z: 1 / (1 + np.exp(-z))
+    a2 = sig(np.array([0.1 + 0.4 - 0.6, -0.2 + 0.2 + 1.0]))
+    z3 = np.array([0.3, -0.1]) + np.array([[-0.6, 0.8], [0.5, -0.4]]) @ a2
+    delta3 = np.exp(z3) / np.exp(z3).sum() - np.array([0.0, 1.0])
+    delta2 = np.array([[-0.6, 0.8], [0.5, -0.4]]).T @ delta3 * a2 * (1 - a2)
+    return list(a2), list(delta3), list(delta2), delta2[1] * 2.0''',
+    ]),
+    Item("mlp_numerical_gradient", points=3, kind="transfer", wrong=[
+        Wrong(numeric('''        step = np.zeros(theta.size)
+        step[k] = eps
+        grad[k] = (J(work + step) - J(work)) / eps'''), hint_contains="one-sided difference"),
+        Wrong(numeric('''        step = np.zeros(theta.size)
+        step[k] = eps
+        grad[k] = (J(work + step) - J(work - step)) / eps'''), hint_contains="twice the gradient"),
+        Wrong(numeric('''        grad[k] = (J(work + eps) - J(work - eps)) / (2 * eps)'''),
+              hint_contains="perturbed at once"),
+        Wrong(numeric('''        work[k] += eps
+        plus = J(work)
+        work[k] -= 2 * eps
+        grad[k] = (plus - J(work)) / (2 * eps)'''), hint_contains="put back"),
+    ], right=[
+        numeric('''        e = np.eye(theta.size)[k] * eps
+        grad[k] = (J(work + e) - J(work - e)) / (2 * eps)'''),
+        '''def numerical_gradient(f, theta, eps):
+    return np.array([(f(theta + eps * e) - f(theta - eps * e)) / (2 * eps)
+                     for e in np.eye(len(theta))])
+
+
+def mlp_numerical_gradient(theta, layer_sizes, X, y, activation, l2, eps):
+    return numerical_gradient(lambda t: mlp_loss_and_grads(t, layer_sizes, X, y, activation, l2)[0],
+                              theta, eps)''',
+    ]),
+    Item("weight_decay_step", points=2, kind="debugging", wrong=[
+        Wrong(BUGGY_WEIGHT_DECAY_STEP.replace("given_", ""), hint_contains="still the given bug"),
+        Wrong('''def weight_decay_step(theta, grad, layer_sizes, learning_rate, l2):
+    mask = np.concatenate([np.r_[np.zeros(b), np.ones(a * b)]
+                           for a, b in zip(layer_sizes[:-1], layer_sizes[1:])])
+    return theta - learning_rate * (grad + l2 * mask * theta)''', hint_contains="wrong entries"),
+        Wrong('''def weight_decay_step(theta, grad, layer_sizes, learning_rate, l2):
+    mask = np.concatenate([np.r_[np.zeros(a * b), np.ones(b)]
+                           for a, b in zip(layer_sizes[:-1], layer_sizes[1:])])
+    return theta - learning_rate * (grad + l2 * mask * theta)''',
+              hint_contains="other way round"),
+        Wrong('''def weight_decay_step(theta, grad, layer_sizes, learning_rate, l2):
+    mask = np.concatenate([np.r_[np.ones(a * b), np.zeros(b)]
+                           for a, b in zip(layer_sizes[:-1], layer_sizes[1:])])
+    return theta + learning_rate * (grad + l2 * mask * theta)''', hint_contains="uphill"),
+    ], right=[
+        '''def weight_decay_step(theta, grad, layer_sizes, learning_rate, l2):
+    new, offset = np.array(theta, dtype=float), 0
+    for a, b in zip(layer_sizes[:-1], layer_sizes[1:]):
+        new[offset:offset + a * b] *= 1 - learning_rate * l2
+        offset += a * b + b
+    return new - learning_rate * grad''',
+        '''def weight_decay_step(theta, grad, layer_sizes, learning_rate, l2):
+    sizes = np.asarray(layer_sizes)
+    is_weight = np.repeat(np.tile([1.0, 0.0], len(sizes) - 1),
+                          np.ravel(np.column_stack([sizes[:-1] * sizes[1:], sizes[1:]])))
+    return theta - learning_rate * (grad + l2 * is_weight * theta)''',
+    ]),
 ]
 
 
-@pytest.mark.parametrize(("name", "wrong", "hint"), WRONG,
-                         ids=[f"{n}-{h[:30]}" for n, _, h in WRONG])
-def test_typical_mistakes_fail_with_their_hint(name, wrong, hint):
-    assert_teaches(name, wrong, hint)
+def test_the_table_covers_every_graded_cell():
+    """Does the table list each graded cell with its points, every kind, and enough answers?"""
+    assert_table(A, ITEMS)
 
 
-def test_overflowing_softmax_is_caught_on_huge_logits():
-    def naive(Z, y):
-        with np.errstate(all="ignore"):
-            E = np.exp(Z)
-            return (E / E.sum(axis=1, keepdims=True) - np.eye(Z.shape[1])[y]) / len(y)
-    with pytest.raises(CheckFailure, match=r"(?s)public case 3 of 3 \(huge logits.*"
-                                           r"likely bug: overflow for large logits"):
-        check("softmax_cross_entropy_grad", naive)
+def test_items_in_the_notebook_path():
+    """Through the in-notebook check (nbgrader's path): wrong 0 with the hint, right full."""
+    assert_outcomes(ITEMS, notebook_scores(A, ITEMS), "notebook")
+
+
+@pytest.mark.slow
+def test_items_in_the_hardened_path(tmp_path):
+    """Through course-nn grade (one batch): the same outcomes."""
+    assert_outcomes(ITEMS, hardened_scores(A, ITEMS, tmp_path), "hardened")

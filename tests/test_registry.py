@@ -47,6 +47,8 @@ def test_cases_are_plain_labelled_data(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_hidden_cases_depend_on_the_seed(name):
     spec = REGISTRY[name]
+    if not spec.arg_names:
+        pytest.skip("a by-hand answer takes no input: there is nothing to draw")
     def signature(seed):
         return [tuple(np.asarray(a).tobytes() for a in c.args) for c in spec.cases(True, seed)]
     assert signature(3) == signature(3)

@@ -1,17 +1,30 @@
 """Checks for exercise 4, softmax and multi-class classification (book chapter 4).
 
-Graded functions: ``softmax``, ``one_hot``, ``softmax_regression_logits``.
+Graded items (kind, function):
+
+* implement: ``softmax(Z)`` (run with NumPy's float errors raised: the task promises
+  no overflow) and ``one_hot(y, num_classes)``;
+* by hand: ``softmax_by_hand()`` returns the logits and probabilities of one toy point,
+  worked out on paper (:data:`BY_HAND_W`, :data:`BY_HAND_B`, :data:`BY_HAND_X`);
+* debugging: ``log_softmax(Z)``, given with the normaliser summed over the wrong axis
+  (:data:`BUGGY_LOG_SOFTMAX`), repaired by the student;
+* transfer: ``softmax_regression_grads(X, y, W, b) -> (dW, db)``, the gradient of the
+  mean cross-entropy of softmax regression, which chapter 4 uses but does not print.
+
 Hidden cases include logits of +-1e4, rows whose maxima differ by far more than
 exp can bridge, a (1, M) batch, and labels where the largest class is missing.
+Hints name the symptom and the concept, never the code (``tests/test_hints.py``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from course_nn.grading.compare import to_float_array
+from course_nn.backprop import softmax_regression_loss_and_grads
+from course_nn.grading.checks.ch03 import _same as _same_parts
+from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.core import Case, Check, register
-from course_nn.softmax import one_hot, softmax, softmax_regression_logits
+from course_nn.softmax import log_softmax, one_hot, softmax
 
 
 def _same(got, alt) -> bool:
@@ -33,6 +46,8 @@ def _softmax_public():
         Case((np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]),), "two rows of logits"),
         Case((np.array([[2.0, -1.0], [0.5, 0.5], [-3.0, 4.0]]),), "three samples, M = 2"),
         Case((np.array([[1000.0, 999.0, 0.0]]),), "large logits, batch of one"),
+        Case((np.array([[1000.0, 999.0, 0.0], [-1000.0, -1001.0, -2000.0]]),),
+             "two rows of large logits far apart: each row is shifted by its own maximum"),
     ]
 
 
@@ -56,8 +71,8 @@ def _softmax_hidden(rng):
 def _hint_softmax_axis(case, expected, got):
     (Z,) = case.args
     if _same(got, _naive_softmax(Z - Z.max(axis=0), axis=0)):
-        return ("normalised along the wrong axis: columns sum to 1; use axis=1 (axis=-1), "
-                "one row per sample")
+        return ("normalised over the wrong axis: the columns sum to one, but each row is one "
+                "sample and must be its own distribution over the classes")
     return None
 
 
@@ -67,17 +82,17 @@ def _hint_softmax_overflow(case, expected, got):
     if g.shape != np.shape(expected) or np.all(np.isfinite(g)):
         return None
     if _same(got, _naive_softmax(Z - Z.max(), axis=1)):
-        return ("exp underflows in rows far below the array's maximum: subtract each row's own "
-                "max (Z.max(axis=1, keepdims=True)), not the max of the whole array")
-    return ("overflow for large logits: subtract the row max before exp "
-            "(softmax(z) = softmax(z - max z))")
+        return ("the exponentials underflow in rows far below the largest logit of the whole "
+                "array: each row must be shifted by its own largest logit")
+    return ("the exponentials overflow for large logits: the result must not change when every "
+            "logit of a row is shifted by the same constant")
 
 
 def _hint_softmax_rows(case, expected, got):
     g = to_float_array(got)
     if g.shape == np.shape(expected) and np.all(np.isfinite(g)) \
             and not np.allclose(g.sum(axis=1), 1.0):
-        return "rows do not sum to 1: normalise along axis=1 (axis=-1), one row per sample"
+        return "rows do not sum to one: each row is one sample's distribution over the classes"
     return None
 
 
@@ -88,6 +103,7 @@ register(Check(
     hidden_cases=_softmax_hidden,
     arg_names=("Z",),
     hints=(_hint_softmax_axis, _hint_softmax_overflow, _hint_softmax_rows),
+    float_errors=True,
 ))
 
 
@@ -123,8 +139,8 @@ def _hint_one_hot_one_based(case, expected, got):
 def _hint_one_hot_columns(case, expected, got):
     y, M = case.args
     if to_float_array(got).shape != (len(y), M):
-        return (f"one column per class: the result has num_classes = {M} columns, "
-                "even for classes missing from y")
+        return ("one column per class: the result has as many columns as there are classes, "
+                "even for classes that do not occur in the labels")
     return None
 
 
@@ -138,43 +154,226 @@ register(Check(
 ))
 
 
-# --- softmax_regression_logits --------------------------------------------------------
-def _logits_public():
-    X = np.array([[1.0, 2.0, 0.0, -1.0], [0.5, 0.0, 1.0, 1.0]])
-    W = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, -1.0, 0.0], [0.5, 0.5, 0.5, 0.5]])
-    return [
-        Case((X, W, np.array([0.0, 1.0, -1.0])),
-             "p = 4 features, M = 3 classes: 12 weights + 3 biases"),
-        Case((X[:1, :2], np.array([[1.0, -1.0], [2.0, 0.0]]), np.array([0.5, 0.5])),
-             "one sample, M = 2"),
-    ]
+# --- softmax_by_hand: one toy point worked out on paper ---------------------------------
+#: The weights (M = 3 classes, p = 2 features), biases and point of the by-hand task.
+BY_HAND_W = np.array([[2.0, -1.0], [0.0, 1.0], [1.0, 1.0]])
+BY_HAND_B = np.array([0.0, 1.0, -2.0])
+BY_HAND_X = np.array([1.0, 2.0])
 
 
-def _logits_hidden(rng):
-    shapes = [(1, 1, 2), (1, 3, 3), (5, 2, 2)]
-    shapes += [(int(rng.integers(1, 30)), int(rng.integers(1, 8)), int(rng.integers(2, 10)))
-               for _ in range(6)]
-    return [Case((rng.normal(size=(n, p)), rng.normal(size=(M, p)), rng.normal(size=M)),
-                 f"n={n}, p={p}, M={M}") for n, p, M in shapes]
+def softmax_by_hand_reference():
+    """The logits o = W x + b of the task's point and their softmax probabilities."""
+    logits = BY_HAND_W @ BY_HAND_X + BY_HAND_B
+    return logits, softmax(logits)
 
 
-def _hint_logits(case, expected, got):
-    X, W, b = case.args
-    if _same(got, X @ W.T):
-        return "the bias b is missing: add it after the matrix product"
-    if _same(got, softmax(expected)):
-        return "return the logits X @ W.T + b; softmax comes afterwards"
-    if W.shape[0] == W.shape[1] and _same(got, X @ W + b):
-        return ("weights applied as X @ W instead of X @ W.T "
-                "(W has shape (M, p), one row per class)")
+def _by_hand_cases(rng=None):
+    return [Case((), "the point x of the task, with the task's W and b")]
+
+
+def _numbers(value) -> np.ndarray | None:
+    """All numbers of a (nested) answer in order, as one flat float array, or None."""
+    try:
+        return np.concatenate([np.ravel(to_float_array(part)) for part in flatten_output(value)])
+    except (TypeError, ValueError):
+        return None
+
+
+def by_hand_judge(atol: float):
+    """A judge for answers worked out on paper: the numbers in order, to within ``atol``,
+    whatever containers hold them (a tuple of floats, lists, arrays)."""
+
+    def judge(case, expected, got):
+        want, have = _numbers(expected), _numbers(got)
+        if have is None:
+            return f"expected numbers, got {type(got).__name__}"
+        if have.size != want.size:
+            return f"expected {want.size} numbers, got {have.size}"
+        off = np.flatnonzero(~(np.abs(have - want) <= atol))
+        if off.size == 0:
+            return None
+        return (f"{off.size} of {want.size} numbers are off by more than {atol:g} "
+                f"(number {off[0] + 1} is {have[off[0]]:.4g})")
+
+    return judge
+
+
+def _hint_by_hand(case, expected, got):
+    logits, _ = expected
+    parts = flatten_output(got)
+    if len(parts) != 2:
+        return "return two things: the three logits and the three probabilities"
+    no_bias = BY_HAND_W @ BY_HAND_X
+    if _same(parts[0], no_bias):
+        return "the biases are missing from the logits"
+    probs = to_float_array(parts[1])
+    if probs.shape == (3,) and not np.isclose(probs.sum(), 1.0, atol=0.01):
+        return "the probabilities do not sum to one: the softmax normalises the exponentials"
+    if _same(probs, logits / logits.sum()):
+        return ("the probabilities are proportional to the logits themselves: the softmax "
+                "exponentiates each logit before normalising")
+    if _same(parts[0], logits) and _same(probs, softmax(no_bias)):
+        return "the probabilities belong to logits without the biases"
     return None
 
 
 register(Check(
-    name="softmax_regression_logits",
-    reference=softmax_regression_logits,
-    public_cases=_logits_public,
-    hidden_cases=_logits_hidden,
-    arg_names=("X", "W", "b"),
-    hints=(_hint_logits,),
+    name="softmax_by_hand",
+    reference=softmax_by_hand_reference,
+    public_cases=_by_hand_cases,
+    hidden_cases=_by_hand_cases,
+    arg_names=(),
+    hints=(_hint_by_hand,),
+    judge=by_hand_judge(5e-3),
+))
+
+
+# --- log_softmax: a given function with a planted bug, repaired by the student ------------
+#: The version the student is given (the exercise shows it; its normaliser sums the
+#: exponentials over the samples instead of over the classes).
+BUGGY_LOG_SOFTMAX = '''def given_log_softmax(Z):
+    shifted = Z - np.max(Z, axis=1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
+'''
+
+
+def _given_log_softmax(Z):
+    shifted = Z - np.max(Z, axis=1, keepdims=True)
+    with np.errstate(all="ignore"):
+        return shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
+
+
+def _log_softmax_public():
+    return [
+        Case((np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]),), "two rows of logits"),
+        Case((np.array([[1000.0, 999.0, 0.0], [0.0, -800.0, 5.0]]),),
+             "large logits, and a probability that rounds to 0"),
+        Case((np.array([[2.0, -1.0]]),), "a batch of one"),
+    ]
+
+
+def _log_softmax_hidden(rng):
+    cases = []
+    for _ in range(4):
+        n, M = int(rng.integers(1, 12)), int(rng.integers(2, 8))
+        cases.append(Case((3.0 * rng.normal(size=(n, M)),), f"random logits, n={n}, M={M}"))
+    M = int(rng.integers(2, 8))
+    cases += [
+        Case((1e4 * rng.uniform(-1, 1, size=(4, M)),), "random logits up to 1e4"),
+        Case((np.vstack([rng.normal(size=M), rng.normal(size=M) - 5000.0]),),
+             "rows on very different scales"),
+    ]
+    return cases
+
+
+def _hint_log_softmax(case, expected, got):
+    (Z,) = case.args
+    if _same(got, _given_log_softmax(Z)):
+        return ("still the given bug: the normaliser is summed over the samples instead of "
+                "over the classes, so the exponentiated rows do not sum to one")
+    g = to_float_array(got)
+    if g.shape == np.shape(expected) and not np.all(np.isfinite(g)):
+        return ("a probability rounds to zero before its logarithm is taken, or an exponential "
+                "overflows: stay in the log domain and shift each row by its own largest logit")
+    if g.shape == np.shape(expected) and not np.allclose(np.exp(g).sum(axis=1), 1.0):
+        return "the exponentiated rows do not sum to one: normalise over the classes"
+    return None
+
+
+register(Check(
+    name="log_softmax",
+    reference=log_softmax,
+    public_cases=_log_softmax_public,
+    hidden_cases=_log_softmax_hidden,
+    arg_names=("Z",),
+    hints=(_hint_log_softmax,),
+    float_errors=True,
+))
+
+
+# --- softmax_regression_grads: the gradient chapter 4 uses but does not print -------------
+def softmax_regression_grads(X, y, W, b):
+    """Reference: (dW, db) of the mean cross-entropy of softmax(X W^T + b) against y."""
+    _, dW, db = softmax_regression_loss_and_grads(W, b, X, y)
+    return dW, db
+
+
+def _grads_case(rng, n, p, M, scale=1.0, label=""):
+    return Case((rng.normal(size=(n, p)), rng.integers(0, M, size=n),
+                 scale * rng.normal(size=(M, p)), rng.normal(size=M)),
+                label or f"n={n}, p={p}, M={M}")
+
+
+def _grads_public():
+    X = np.array([[1.0, 2.0], [0.5, -1.0], [-1.0, 0.0], [2.0, 1.0]])
+    W = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
+    return [
+        Case((X, np.array([0, 1, 2, 1]), W, np.array([0.0, 0.5, -0.5])),
+             "n = 4 samples, p = 2 features, M = 3 classes"),
+        Case((X[:3, :], np.array([1, 0, 1]), np.array([[2.0, -1.0], [0.5, 0.5]]),
+              np.array([0.1, -0.1])), "n = 3, p = 2, M = 2"),
+        Case((X[:2], np.array([2, 0]), 500.0 * W, np.zeros(3)),
+             "large logits: hundreds and more"),
+    ]
+
+
+def _grads_hidden(rng):
+    cases = [_grads_case(rng, 1, 2, 3, label="a batch of one")]
+    for _ in range(4):
+        cases.append(_grads_case(rng, int(rng.integers(2, 30)), int(rng.integers(1, 6)),
+                                 int(rng.integers(2, 7))))
+    cases.append(_grads_case(rng, 6, 3, 4, scale=400.0, label="large weights: logits of 1e3"))
+    return cases
+
+
+def _grads_variants(X, y, W, b):
+    """Typical wrong gradients: (name, (dW, db))."""
+    n, M = X.shape[0], W.shape[0]
+    G, Y = softmax(X @ W.T + b), one_hot(y, M)
+    dO = (G - Y) / n
+    return [
+        ("sum", (n * dO.T @ X, n * dO.sum(axis=0))),
+        ("sign", (-dO.T @ X, -dO.sum(axis=0))),
+        ("targets", (G.T @ X / n, G.sum(axis=0) / n)),
+        ("bias twice", (dO.T @ X, dO.mean(axis=0))),
+        ("axis", ((softmax(X @ W.T + b, axis=0) - Y).T @ X / n,
+                  (softmax(X @ W.T + b, axis=0) - Y).sum(axis=0) / n)),
+    ]
+
+
+GRADS_ADVICE = {
+    "sum": ("not divided by the number of samples: the cost is the mean of the per-sample "
+            "losses"),
+    "sign": "the sign is flipped: the error at the logits is the prediction minus the truth",
+    "targets": ("the targets are missing: the error at the logits compares the predicted "
+                "probabilities with the one-hot truth"),
+    "bias twice": "the bias gradient is divided by the number of samples twice",
+    "axis": ("the softmax was taken over the samples instead of over the classes of each "
+             "sample"),
+}
+
+
+def _hint_grads(case, expected, got):
+    X, y, W, b = case.args
+    parts = flatten_output(got)
+    if len(parts) == 2 and to_float_array(parts[0]).shape == (X.shape[1], W.shape[0]) \
+            and X.shape[1] != W.shape[0]:
+        return ("the weight gradient is transposed: it has the shape of the weights, one row "
+                "per class and one column per feature")
+    if len(parts) == 2 and not np.all(np.isfinite(to_float_array(parts[0]))):
+        return ("the exponentials overflow for large logits: the probabilities must not change "
+                "when every logit of a row is shifted by the same constant")
+    for name, variant in _grads_variants(X, y, W, b):
+        if _same_parts(got, variant):
+            return GRADS_ADVICE[name]
+    return None
+
+
+register(Check(
+    name="softmax_regression_grads",
+    reference=softmax_regression_grads,
+    public_cases=_grads_public,
+    hidden_cases=_grads_hidden,
+    arg_names=("X", "y", "W", "b"),
+    hints=(_hint_grads,),
 ))

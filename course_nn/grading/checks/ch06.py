@@ -1,12 +1,19 @@
 """Checks for exercise 6, backpropagation and training (book chapter 6).
 
+Graded items (kind, function): implement ``softmax_jacobian``, ``layer_backward`` and
+``mlp_loss_and_grads``; by hand ``backprop_by_hand()`` (one forward and backward pass
+through the lectures' two-layer sigmoid network, :data:`BY_HAND_THETA1`,
+:data:`BY_HAND_THETA2`, :data:`BY_HAND_X`); debugging ``weight_decay_step`` (given with
+the penalty on the biases too, :data:`BUGGY_WEIGHT_DECAY_STEP`); transfer
+``mlp_numerical_gradient`` (central differences of the student's own cost, used to
+check their own backpropagation). ``softmax_cross_entropy_grad`` is not graded here:
+exercise 4 states it and grades the gradient built on it. Hints name the symptom and
+the concept, never the code (``tests/test_hints.py``).
+
 Graded signatures (every argument an array, a number or a string):
 
 ``softmax_jacobian(a) -> (M, M)``
     a = softmax(z) of shape (M,); returns diag(a) - a a^T.
-``softmax_cross_entropy_grad(Z, y) -> (n, M)``
-    Z logits (n, M), y int labels (n,); gradient of the *mean* loss:
-    (softmax(Z) - one_hot(y)) / n.
 ``layer_backward(dQ, Z, Q_prev, W, activation) -> (dQ_prev, dW, db)``
     One layer Q = h(Q_prev @ W.T + b): dZ = dQ * h'(Z), dW = dZ.T @ Q_prev,
     db = dZ.sum(axis=0), dQ_prev = dZ @ W. activation is "relu", "sigmoid", "tanh"
@@ -29,11 +36,13 @@ from course_nn.backprop import (
     softmax_cross_entropy_grad,
     softmax_jacobian,
 )
+from course_nn.gradcheck import numerical_gradient
 from course_nn.grading.checks.ch03 import _same
-from course_nn.grading.compare import flatten_output
+from course_nn.grading.checks.ch04 import by_hand_judge
+from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.core import Case, Check, register
 from course_nn.mlp import count_parameters, mlp_forward, vector_to_params
-from course_nn.softmax import one_hot, softmax
+from course_nn.softmax import softmax
 
 ACTIVATION_NAMES = ("relu", "sigmoid", "tanh")
 
@@ -61,11 +70,14 @@ def _jacobian_hidden(rng):
 def _hint_jacobian(case, expected, got):
     (a,) = case.args
     if _same(got, np.diag(a)):
-        return "the off-diagonal entries are -a_i a_j: J = diag(a) - a a^T"
+        return ("the off-diagonal entries are missing: raising one logit lowers every other "
+                "probability")
     if _same(got, -np.outer(a, a)):
-        return "the diagonal is a_i (1 - a_i): add diag(a) to -a a^T"
+        return ("the diagonal lacks the direct effect of a logit on its own probability, which "
+                "differs from the effect on the others")
     if _same(got, np.outer(a, a) - np.diag(a)):
-        return "the sign is flipped: J = diag(a) - a a^T"
+        return ("the sign is flipped: raising a logit raises its own probability and lowers "
+                "the others")
     return None
 
 
@@ -76,55 +88,6 @@ register(Check(
     hidden_cases=_jacobian_hidden,
     arg_names=("a",),
     hints=(_hint_jacobian,),
-))
-
-
-# --- softmax_cross_entropy_grad --------------------------------------------------------
-def _sce_grad_public():
-    return [
-        Case((np.array([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0]]), np.array([0, 2])), "n = 2, M = 3"),
-        Case((np.array([[0.0, 0.0, 0.0, 0.0]]), np.array([3])), "n = 1, equal logits"),
-        Case((np.array([[1000.0, 0.0], [-1000.0, 1000.0], [0.0, 1e4]]), np.array([0, 0, 1])),
-             "huge logits: subtract the row max"),
-    ]
-
-
-def _sce_grad_hidden(rng):
-    cases = []
-    for n, m in ((1, 2), (1, 10), (int(rng.integers(2, 10)), 3), (int(rng.integers(10, 60)), 10)):
-        Z = rng.normal(scale=3.0, size=(n, m))
-        cases.append(Case((Z, rng.integers(0, m, size=n)), f"n={n}, M={m}"))
-    Z = rng.choice([-1e4, -1000.0, 0.0, 1000.0, 1e4], size=(6, 4))
-    cases.append(Case((Z, rng.integers(0, 4, size=6)), "huge logits +-1000, +-1e4"))
-    return cases
-
-
-def _hint_sce_grad(case, expected, got):
-    Z, y = case.args
-    n, m = Z.shape
-    G = softmax(Z, axis=1)
-    if not np.all(np.isfinite(np.asarray(flatten_output(got)[0], dtype=np.float64))):
-        return ("overflow for large logits: exp(1000) is inf; subtract each row's max from Z "
-                "before exp (softmax does not change)")
-    if n > 1 and _same(got, n * np.asarray(expected)):
-        return ("gradient not divided by the batch size n: the loss is the mean over the "
-                "batch, so dZ = (softmax(Z) - one_hot(y)) / n")
-    if _same(got, G / n) or _same(got, G):
-        return "subtract the one-hot targets: the gradient is softmax(Z) - one_hot(y)"
-    if n > 1 and _same(got, (softmax(Z, axis=0) - one_hot(y, m)) / n):
-        return "softmax taken over axis 0 (the samples); each row is one sample: use axis=1"
-    if _same(got, (one_hot(y, m) - G) / n):
-        return "the sign is flipped: prediction minus truth, softmax(Z) - one_hot(y)"
-    return None
-
-
-register(Check(
-    name="softmax_cross_entropy_grad",
-    reference=softmax_cross_entropy_grad,
-    public_cases=_sce_grad_public,
-    hidden_cases=_sce_grad_hidden,
-    arg_names=("Z", "y"),
-    hints=(_hint_sce_grad,),
 ))
 
 
@@ -167,23 +130,33 @@ def _hint_layer(case, expected, got):
     dQ, Z, Q_prev, W, activation = case.args
     h, h_grad = get_activation(activation)
     if activation == "relu" and _same(got, _layer_variant(case, dQ * h(Z))):
-        return ("ReLU derivative evaluated at the activation instead of the pre-activation: "
-                "multiply dQ by h'(Z) = 1[Z > 0], not by the activation relu(Z)")
+        return ("the ReLU's output was used where its derivative belongs: the derivative is "
+                "one where the unit is on and zero where it is off")
     if activation not in ("relu", "identity") and _same(
             got, _layer_variant(case, dQ * h_grad(h(Z)))):
-        return (f"{activation} derivative evaluated at the activation h(Z) instead of the "
-                f"pre-activation Z: dZ = dQ * h'(Z)")
+        return (f"the {activation} derivative is evaluated at the activation instead of at the "
+                f"pre-activation that the forward pass stored")
     if activation == "sigmoid" and _same(got, _layer_variant(case, dQ * Z * (1 - Z))):
-        return ("sigma'(z) = sigma(z)(1 - sigma(z)): the formula a(1 - a) needs the activation "
-                "a = sigma(Z), you used Z")
+        return ("the sigmoid's derivative written through its output was applied to the "
+                "pre-activation: that form needs the sigmoid's value, not its input")
     if activation != "identity" and _same(got, _layer_variant(case, dQ)):
-        return "the activation derivative is missing: dZ = dQ * h'(Z) before anything else"
+        return ("the activation derivative is missing: the gradient must pass through the "
+                "nonlinearity before it reaches the weights")
     dZ = dQ * h_grad(Z)
     parts = flatten_output(got)
     if activation != "identity" and len(parts) == 3 and _same(parts[0], dQ @ W):
-        return "dQ_prev goes back through h' too: dQ_prev = dZ @ W with dZ = dQ * h'(Z)"
+        return ("the gradient passed to the layer below skips the activation derivative: it "
+                "must go back through the nonlinearity too")
+    if len(parts) == 3 and to_float_array(parts[1]).shape == W.T.shape and W.shape[0] != \
+            W.shape[1]:
+        return ("the weight gradient is transposed: it has the shape of the weights, one row "
+                "per output unit and one column per input")
+    if W.shape[0] == W.shape[1] and _same(got, (dZ @ W, Q_prev.T @ dZ, dZ.sum(axis=0))):
+        return ("the weight gradient is transposed: row j belongs to output unit j, column k "
+                "to input k")
     if _same(got, (dZ @ W, dZ.T @ Q_prev, dZ.mean(axis=0))):
-        return "db is the sum of dZ over the batch, not the mean (dQ already holds the 1/n)"
+        return ("the bias gradient is averaged over the batch: the incoming gradient already "
+                "holds the mean, so sum it")
     return None
 
 
@@ -261,24 +234,29 @@ def _hint_mlp(case, expected, got):
 
     if n > 1 and grads_are([(n * dW + l2 * W, n * db) for (dW, db), (W, _) in zip(data, params,
                                                                                 strict=True)]):
-        return ("gradient not divided by the batch size n: the loss is a mean, so "
-                "delta_L = (softmax(Z) - one_hot(y)) / n")
+        return ("the gradients are not divided by the batch size: the cost is the mean of the "
+                "per-sample losses")
     if l2 > 0 and grads_are([(dW + l2 * W, db + l2 * b) for (dW, db), (W, b) in zip(
             data, params, strict=True)]):
-        return "L2 penalty applied to the biases: only the weights W are penalised (db has no l2 b)"
+        return "the penalty is applied to the biases too: only the weights are penalised"
     if l2 > 0 and grads_are([(dW + l2 / n * W, db) for (dW, db), (W, _) in zip(
             data, params, strict=True)]):
-        return ("the penalty here is l2/2 * sum ||W||^2 on the mean loss, so its gradient is "
-                "l2 * W (the lectures' lambda/(2n) form corresponds to l2 = lambda/n)")
+        return ("the penalty's gradient is divided by the batch size: in this exercise's cost "
+                "the penalty is already on the mean, with the weight given as the argument")
     if l2 > 0 and grads_are(data):
-        return "the L2 term is missing from the gradients: add l2 * W to each dW"
+        return "the penalty is missing from the weights' gradients"
     wrong_derivative = _derivative_at_activation(activation)
     if len(params) > 1 and grads_are(_backprop_variant(params, X, y, activation, l2,
                                                         wrong_derivative)):
         name = "ReLU" if activation == "relu" else activation
-        return (f"{name} derivative evaluated at the activation instead of the pre-activation: "
-                f"delta_l = (delta_(l+1) @ W_(l+1)) * h'(Z_l), with Z_l stored by the forward "
-                f"pass")
+        return (f"the {name} derivative is evaluated at the activation instead of the "
+                f"pre-activation: keep what the forward pass computed before the nonlinearity")
+    grads = _grads_only(got)
+    if grads is not None and len(grads) == 2 * len(params) and any(
+            to_float_array(g).shape == W.T.shape and W.shape[0] != W.shape[1]
+            for g, (W, _) in zip(grads[::2], params, strict=True)):
+        return ("a weight gradient is transposed: each has the shape of its weight matrix, one "
+                "row per output unit")
     return None
 
 
@@ -289,4 +267,259 @@ register(Check(
     hidden_cases=_mlp_hidden,
     arg_names=("theta", "layer_sizes", "X", "y", "activation", "l2"),
     hints=(_hint_mlp,),
+))
+
+
+# --- backprop_by_hand: the lectures' two-layer sigmoid network, one example --------------
+#: Theta^(1) and Theta^(2) in the lectures' bias-unit notation (bias column first), the
+#: input x and its true class (the lectures' class 2, label 1) of the by-hand task.
+BY_HAND_THETA1 = np.array([[0.1, 0.4, -0.3], [-0.2, 0.2, 0.5]])
+BY_HAND_THETA2 = np.array([[0.3, -0.6, 0.8], [-0.1, 0.5, -0.4]])
+BY_HAND_X = np.array([1.0, 2.0])
+BY_HAND_LABEL = 1
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _by_hand_pass(theta1, theta2, x, label, derivative=None, target=None):
+    """a(2), delta(3), delta(2), dJ/dTheta1 in the lectures' notation (one example, no penalty)."""
+    a1 = np.concatenate([[1.0], x])
+    z2 = theta1 @ a1
+    a2 = _sigmoid(z2)
+    a3 = softmax(theta2 @ np.concatenate([[1.0], a2]))
+    delta3 = a3 - (np.eye(2)[label] if target is None else target)
+    slope = a2 * (1 - a2) if derivative is None else derivative(z2, a2)
+    delta2 = (theta2[:, 1:].T @ delta3) * slope
+    return a2, delta3, delta2, np.outer(delta2, a1)
+
+
+def backprop_by_hand_reference():
+    """(a(2), delta(3), delta(2), dJ/dTheta^(1)_22) of the task's network and example."""
+    a2, delta3, delta2, D1 = _by_hand_pass(BY_HAND_THETA1, BY_HAND_THETA2, BY_HAND_X,
+                                           BY_HAND_LABEL)
+    return a2, delta3, delta2, D1[1, 2]
+
+
+def _by_hand_cases(rng=None):
+    return [Case((), "the task's network, input x and true class")]
+
+
+def _hint_by_hand(case, expected, got):
+    try:
+        have = np.concatenate([np.ravel(to_float_array(p)) for p in flatten_output(got)])
+    except (TypeError, ValueError):
+        return None
+    if have.size != 7:
+        return ("return four things: the two hidden activations, the two output errors, the "
+                "two hidden errors and the one gradient entry")
+    a2, delta3, delta2, entry = have[:2], have[2:4], have[4:6], have[6]
+    close = lambda u, v: bool(np.allclose(u, v, atol=5e-3))  # noqa: E731
+    ref_a2, ref_d3, ref_d2, ref_entry = backprop_by_hand_reference()
+    if not close(a2, ref_a2):
+        return ("the hidden activations are off: the bias unit multiplies the first column of "
+                "the first weight matrix, and the sigmoid comes after the sum")
+    if close(delta3, -ref_d3):
+        return "the output error has the wrong sign: it is the prediction minus the truth"
+    if not close(delta3, ref_d3):
+        return ("the output error is off: check which class is the true one (the lectures "
+                "count from 1) and that the output layer is a softmax")
+    options = {
+        "no slope": lambda z, a: np.ones_like(z),
+        "slope at a": lambda z, a: _sigmoid(a) * (1 - _sigmoid(a)),
+    }
+    if close(delta2, _by_hand_pass(BY_HAND_THETA1, BY_HAND_THETA2, BY_HAND_X, BY_HAND_LABEL,
+                                   options["no slope"])[2]):
+        return "the hidden error misses the sigmoid's derivative"
+    if close(delta2, _by_hand_pass(BY_HAND_THETA1, BY_HAND_THETA2, BY_HAND_X, BY_HAND_LABEL,
+                                   options["slope at a"])[2]):
+        return ("the sigmoid's derivative is taken at the activation instead of the "
+                "pre-activation")
+    if close(delta2, (BY_HAND_THETA2[:, :2].T @ ref_d3) * ref_a2 * (1 - ref_a2)):
+        return ("the hidden error used the bias column of the second weight matrix: the bias "
+                "unit has no error to pass back")
+    if not close(delta2, ref_d2):
+        return "the hidden errors are off: pass the output error back through the weights"
+    D1 = np.outer(ref_d2, np.concatenate([[1.0], BY_HAND_X]))
+    if close(entry, D1[1, 1]) or close(entry, D1[2 - 1, 0]) or close(entry, D1[0, 2]):
+        return ("the gradient entry belongs to another weight: row two is hidden unit two, and "
+                "column two multiplies the second input")
+    return None
+
+
+register(Check(
+    name="backprop_by_hand",
+    reference=backprop_by_hand_reference,
+    public_cases=_by_hand_cases,
+    hidden_cases=_by_hand_cases,
+    arg_names=(),
+    hints=(_hint_by_hand,),
+    judge=by_hand_judge(5e-3),
+))
+
+
+# --- weight_decay_step: a given function with a planted bug (the penalty on the biases) ----
+#: The version the student is given: weight decay on the whole parameter vector theta,
+#: biases included.
+BUGGY_WEIGHT_DECAY_STEP = '''def given_weight_decay_step(theta, grad, layer_sizes, learning_rate, l2):
+    return theta - learning_rate * (grad + l2 * theta)
+'''
+
+
+def weight_mask(layer_sizes) -> np.ndarray:
+    """1.0 where theta = [vec W1, b1, vec W2, b2, ...] holds a weight, 0.0 at a bias."""
+    parts = []
+    for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:], strict=True):
+        parts += [np.ones(int(fan_in) * int(fan_out)), np.zeros(int(fan_out))]
+    return np.concatenate(parts)
+
+
+def weight_decay_step(theta, grad, layer_sizes, learning_rate, l2):
+    """Reference: theta - learning_rate * (grad + l2 * W-part of theta), biases not decayed."""
+    return theta - learning_rate * (grad + l2 * weight_mask(layer_sizes) * theta)
+
+
+def _decay_case(rng, sizes, learning_rate, l2, label=""):
+    P = count_parameters(sizes)
+    return Case((rng.normal(size=P), rng.normal(size=P), np.array(sizes, dtype=np.int64),
+                 float(learning_rate), float(l2)),
+                label or f"layer sizes {sizes}, learning rate {learning_rate}, l2={l2}")
+
+
+def _decay_public():
+    return [
+        Case((np.array([1.0, -2.0, 0.5, 3.0, 1.0, -1.0]), np.array([0.1, 0.2, 0.0, -0.1, 0.5, 0.5]),
+              np.array([2, 2], dtype=np.int64), 0.1, 0.5),
+             "one layer [2, 2]: theta holds W (4 entries), then b (2)"),
+        _decay_case(np.random.default_rng(61), [3, 2, 2], 0.5, 0.1,
+                    "two layers [3, 2, 2]: W1, b1, W2, b2"),
+    ]
+
+
+def _decay_hidden(rng):
+    cases = []
+    for depth in (1, 2, 3):
+        sizes = [int(s) for s in rng.integers(1, 6, size=depth + 1)]
+        cases.append(_decay_case(rng, sizes, float(rng.choice([0.01, 0.1, 1.0])),
+                                 float(rng.choice([0.01, 0.3]))))
+    cases.append(_decay_case(rng, [4, 3], 0.1, 0.0, "no penalty"))
+    return cases
+
+
+def _bias_first_mask(layer_sizes):
+    parts = []
+    for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:], strict=True):
+        parts += [np.zeros(int(fan_out)), np.ones(int(fan_in) * int(fan_out))]
+    return np.concatenate(parts)
+
+
+def _hint_decay(case, expected, got):
+    theta, grad, sizes, learning_rate, l2 = case.args
+    if l2 > 0 and _same(got, theta - learning_rate * (grad + l2 * theta)):
+        return ("still the given bug: the biases are decayed too, and only the weights are "
+                "penalised")
+    if l2 > 0 and _same(got, theta - learning_rate * (grad + l2 * _bias_first_mask(sizes) * theta)):
+        return ("the decay hits the wrong entries: in theta each layer's weights come first, "
+                "then its biases")
+    if l2 > 0 and _same(got, theta - learning_rate * (grad + l2 * (1 - weight_mask(sizes)) * theta)):
+        return "the biases are decayed and the weights are not: it is the other way round"
+    if _same(got, theta + learning_rate * (grad + l2 * weight_mask(sizes) * theta)):
+        return "the step goes uphill: gradient descent moves against the gradient"
+    return None
+
+
+register(Check(
+    name="weight_decay_step",
+    reference=weight_decay_step,
+    public_cases=_decay_public,
+    hidden_cases=_decay_hidden,
+    arg_names=("theta", "grad", "layer_sizes", "learning_rate", "l2"),
+    hints=(_hint_decay,),
+))
+
+
+# --- mlp_numerical_gradient: central differences of the student's own cost ---------------
+def mlp_numerical_gradient(theta, layer_sizes, X, y, activation, l2, eps):
+    """Reference: the central-difference gradient of the MLP cost at theta, step eps."""
+    def cost(t):
+        return mlp_loss_and_grads_theta(t, layer_sizes, X, y, activation, l2)[0]
+
+    return numerical_gradient(cost, theta, eps=float(eps))
+
+
+def _numeric_case(rng, sizes, n, activation, l2, eps, label=""):
+    base = _mlp_case(rng, sizes, n, activation, l2).args
+    return Case((*base, float(eps)), label or f"n={n}, layer sizes {sizes}, {activation}, "
+                                              f"l2={l2}, eps={eps}")
+
+
+def _numeric_public():
+    rng = np.random.default_rng(62)
+    return [
+        _numeric_case(rng, [2, 3], 4, "relu", 0.0, 1e-4, "softmax regression [2, 3], eps 1e-4"),
+        _numeric_case(rng, [3, 2, 2], 5, "tanh", 0.1, 1e-4, "[3, 2, 2], tanh, l2 = 0.1"),
+    ]
+
+
+def _numeric_hidden(rng):
+    cases = []
+    for depth, activation in ((1, "sigmoid"), (2, "tanh"), (2, "sigmoid")):
+        sizes = [int(s) for s in rng.integers(1, 4, size=depth + 1)]
+        sizes[-1] = max(sizes[-1], 2)
+        cases.append(_numeric_case(rng, sizes, int(rng.integers(2, 8)), activation,
+                                   float(rng.choice([0.0, 0.1])), float(rng.choice([1e-4, 1e-5]))))
+    return cases
+
+
+def _numeric_variants(case):
+    theta, sizes, X, y, activation, l2, eps = case.args
+
+    def cost(t):
+        return mlp_loss_and_grads_theta(t, sizes, X, y, activation, l2)[0]
+
+    base = cost(theta)
+    forward, drift, together = np.zeros_like(theta), np.zeros_like(theta), None
+    work = theta.copy()
+    for k in range(theta.size):
+        step = np.zeros_like(theta)
+        step[k] = eps
+        forward[k] = (cost(theta + step) - base) / eps
+        work[k] += eps
+        plus = cost(work)
+        work[k] -= 2 * eps
+        drift[k] = (plus - cost(work)) / (2 * eps)  # the entry is never restored
+    together = np.full_like(theta, (cost(theta + eps) - cost(theta - eps)) / (2 * eps))
+    return {"forward": forward, "drift": drift, "together": together,
+            "half": mlp_numerical_gradient(*case.args) * 2}
+
+
+NUMERIC_ADVICE = {
+    "forward": ("a one-sided difference: its error shrinks only in proportion to the step, "
+                "the central difference's with its square"),
+    "drift": ("each parameter must be perturbed from the original values: a coordinate that "
+              "is not put back shifts every later difference"),
+    "together": ("all parameters were perturbed at once: each coordinate needs its own pair of "
+                 "evaluations"),
+    "half": ("twice the gradient: the two evaluations are two steps apart, so divide by the "
+             "distance between them"),
+}
+
+
+def _hint_numeric(case, expected, got):
+    for name, variant in _numeric_variants(case).items():
+        if _same(got, variant):
+            return NUMERIC_ADVICE[name]
+    return None
+
+
+register(Check(
+    name="mlp_numerical_gradient",
+    reference=mlp_numerical_gradient,
+    public_cases=_numeric_public,
+    hidden_cases=_numeric_hidden,
+    arg_names=("theta", "layer_sizes", "X", "y", "activation", "l2", "eps"),
+    hints=(_hint_numeric,),
+    rtol=1e-5,
+    atol=1e-7,
 ))
