@@ -107,6 +107,8 @@ def plot_training_curves(
         axes = plt.subplots(1, 2, figsize=(10, 3.4))[1]
     loss_ax, acc_ax = axes
     plot_loss_against(histories, x=x, ax=loss_ax, log=log_loss)
+    for line in loss_ax.get_lines():  # here dashed means test accuracy: runs differ by marker
+        line.set_linestyle("-")
     for number, (label, history) in enumerate(histories.items()):
         style = dict(curve_style(number), ls="-")
         t = _x_values(history, x)
