@@ -85,3 +85,49 @@ def test_gpt2_is_cited_in_the_bibliography():
     bib = (ROOT / "book" / "references.bib").read_text()
     entry = bib[bib.index("{radford2019,"):]
     assert "Language Models are Unsupervised Multitask Learners" in entry[:300]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_built_answers_are_collapsed_and_their_code_folded(path):
+    """In the HTML every answer is a closed <details> dropdown, and each answer's code cell
+    is folded (myst-nb renders hide-cell as a closed <details> too)."""
+    page = ROOT / "_build" / "html" / "book" / f"{path.stem}.html"
+    if not page.is_file():
+        pytest.skip("the book is not built (make book)")
+    page_html = page.read_text()
+    section = page_html[page_html.index('id="try-it-yourself"'):]
+    dropdowns = re.findall(r"<details[^>]*sd-dropdown[^>]*>", section)
+    answers = re.findall(r"Answer \d+", section)
+    assert len(dropdowns) >= 2 and len(set(answers)) == len(_practice_cells(path)) // 3
+    assert not [d for d in dropdowns if re.search(r"\bopen\b", d)], "an answer is open by default"
+    folded = re.findall(r'<details class="[^"]*hide[^"]*"', section)
+    assert len(folded) >= len(dropdowns), "each answer's code cell must be folded (hide-cell)"
+
+
+# --- headless Chromium: answers closed, math typeset inside them, one click opens them ----
+from tests.test_book import WAIT_FOR_MATHJAX, browser, html  # noqa: E402, F401  (fixtures)
+
+DROPDOWN_FACTS = """
+const answers = Array.from(document.querySelectorAll('details.sd-dropdown')).filter(
+    d => /Answer \\d+/.test(d.querySelector('summary').textContent));
+const facts = answers.map(d => ({open: d.open, math: d.querySelectorAll('mjx-container').length,
+                                 raw: /\\$|\\\\frac/.test(d.textContent.replace(/mjx-container/g, ''))}));
+answers.forEach(d => d.querySelector('summary').click());
+return {facts: facts, opened: answers.map(d => d.open),
+        visible: answers.map(d => d.querySelector('.sd-summary-content, .sd-card-body').offsetHeight > 0)};
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_answers_are_closed_with_math_typeset_inside(html, browser, path):  # noqa: F811
+    browser.get((html / "book" / f"{path.stem}.html").as_uri())
+    assert browser.execute_async_script(WAIT_FOR_MATHJAX), "MathJax did not start"
+    result = browser.execute_script(DROPDOWN_FACTS)
+    answers = _practice_cells(path)[2::3]
+    assert len(result["facts"]) == len(answers)
+    for fact, answer in zip(result["facts"], answers, strict=True):
+        assert not fact["open"], "answers must be collapsed by default"
+        if "$" in answer.source:
+            assert fact["math"] >= 1 and not fact["raw"], f"math in an answer not typeset: {fact}"
+    assert all(result["opened"]) and all(result["visible"]), "one click must open every answer"
