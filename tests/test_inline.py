@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -225,3 +226,67 @@ def test_validate_has_no_config_warning_and_cuts_no_line(course):
     assert "softmax: public case" in run.stdout and "likely bug:" in run.stdout
     cut = [line for line in run.stdout.splitlines() if line.endswith("...")]
     assert not cut, cut
+
+
+# --- a mistake the task text warns about fails a PUBLIC case -------------------------------
+def _sig(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _sm(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def _confusion_fancy(y_true, y_pred, num_classes):
+    C = np.zeros((num_classes, num_classes), dtype=int)
+    C[y_true, y_pred] += 1  # "counts a repeated pair only once"
+    return C
+
+
+#: (check, the task's warning, a function making that mistake)
+WARNED = [
+    ("softmax", "subtract each row's own maximum", lambda Z, axis=-1: np.exp(Z - np.max(Z))
+     / np.exp(Z - np.max(Z)).sum(axis=axis, keepdims=True)),
+    ("softmax", "np.exp(1000.0) is inf", lambda Z, axis=-1: np.exp(Z)
+     / np.exp(Z).sum(axis=axis, keepdims=True)),
+    ("softmax", "rows sum to 1 (a row maximum without keepdims)", softmax_without_keepdims),
+    ("one_hot", "the lectures count classes from 1", lambda y, M: np.eye(M)[y - 1]),
+    ("one_hot", "num_classes columns even for classes missing from y",
+     lambda y, M: np.eye(y.max() + 1)[y]),
+    ("cross_entropy", "a wrong class may have probability exactly 0",
+     lambda P, y: float(-np.mean(np.sum(np.eye(P.shape[1])[y] * np.log(P), axis=1)))),
+    ("softmax_cross_entropy", "np.log(softmax(Z)) fails",
+     lambda Z, y: float(-np.mean(np.log(_sm(Z))[np.arange(len(y)), y]))),
+    ("softmax_cross_entropy", "c the row's maximum", lambda Z, y: float(np.mean(
+        Z.max() + np.log(np.exp(Z - Z.max()).sum(axis=1)) - Z[np.arange(len(y)), y]))),
+    ("kl_divergence", "the order matters", lambda p, q: np.sum(
+        np.where(q > 0, q * np.log(np.where(q > 0, q, 1) / np.where(p > 0, p, 1)), 0), axis=-1)),
+    ("kl_divergence", "do not hide that with a small epsilon", lambda p, q: np.sum(
+        np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / (q + 1e-12)), 0), axis=-1)),
+    ("sigmoid_grad", "must not compute x * (1 - x)", lambda x: np.asarray(x) * (1 - np.asarray(x))),
+    ("tanh_grad", "the activation's input, not its output", lambda x: 1 - np.asarray(x) ** 2),
+    ("relu", "Python's built-in max does not work element-wise", lambda x: max(0, x)),
+    ("binary_cross_entropy_with_logits", "not a clipped 36", lambda z, y: float(-np.mean(
+        y * np.log(np.clip(_sig(z), 1e-16, 1)) + (1 - y) * np.log(np.clip(1 - _sig(z), 1e-16, 1))))),
+    ("mlp_forward_2layer", "the last layer has none", lambda X, W1, b1, W2, b2: np.maximum(
+        0, np.maximum(0, X @ W1.T + b1) @ W2.T + b2)),
+    ("params_to_vector", "row after row", lambda *wb: np.concatenate(
+        [np.ravel(a, order="F") for a in wb])),
+    ("count_parameters", "a bias of U_l entries", lambda sizes: int(
+        sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False)))),
+    ("confusion_matrix", "C[y_true, y_pred] += 1 counts a repeated pair only once", _confusion_fancy),
+    ("mse", "the mean over all N entries", lambda y_hat, y: float(np.sum((y_hat - y) ** 2))),
+]
+
+
+@pytest.mark.parametrize("name, warning, wrong", WARNED, ids=[f"{n}: {w}" for n, w, _ in WARNED])
+def test_a_warned_mistake_fails_a_public_case(name, warning, wrong):
+    """Does the mistake the task warns about fail on a printed case, before any hidden one?"""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        with pytest.raises(CheckFailure) as info:
+            check(name, wrong)
+    assert str(info.value).startswith(f"{name}: public case"), str(info.value)[:300]
