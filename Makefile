@@ -7,7 +7,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: help venv book book-clean test test-fast lint release student-release grade system-deps bench clean
+.PHONY: help venv book book-clean test test-fast lint release student-release grade system-deps node-deps bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | column -t -s $$'\t'
@@ -30,15 +30,20 @@ book: $(STAMP)  ## build the HTML book into _build/html (notebooks execute, cach
 book-clean:  ## remove the built book and its execution cache
 	rm -rf _build
 
-SYSTEM_TOOLS := chromium chromedriver bwrap
-system-deps:  ## install Debian packages the tests use: headless Chromium + driver (page tests), bubblewrap (grading sandbox)
+SYSTEM_TOOLS := chromium chromedriver bwrap npm
+system-deps:  ## install Debian packages the tests use: headless Chromium + driver (page tests), bubblewrap (grading sandbox), npm (axe-core)
 	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
-	if [ -n "$$missing" ]; then echo "installing chromium, chromium-driver and bubblewrap (missing:$$missing)"; \
+	if [ -n "$$missing" ]; then echo "installing chromium, chromium-driver, bubblewrap and npm (missing:$$missing)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	    chromium chromium-driver bubblewrap >/dev/null; fi
+	    chromium chromium-driver bubblewrap npm >/dev/null; fi
 
-test: $(STAMP) system-deps book  ## every test: unit, properties, notebooks (nbval), release integrity, grading, browser
+node-deps: node_modules/.package-lock.json  ## axe-core for the accessibility test, from package-lock.json (npm ci; no CDN)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+test: $(STAMP) system-deps node-deps book  ## every test: unit, properties, notebooks (nbval), release integrity, grading, browser
 	COURSE_NN_REQUIRE_BROWSER=1 $(PY) -m pytest -n $(JOBS) --dist loadfile --nbval-lax --nbval-current-env \
 	  tests book solutions
 
