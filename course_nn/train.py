@@ -5,12 +5,12 @@ the digits lab (the defaults below are tuned on its seeded split).
 
 One step moves every parameter against its gradient,
 :math:`\theta \leftarrow \theta - \alpha\, \partial J / \partial \theta`. With momentum
-:math:`\mu` the step follows a running sum of gradients instead, as in
-``torch.optim.SGD``: :math:`v \leftarrow \mu v + \partial J/\partial\theta`,
-:math:`\theta \leftarrow \theta - \alpha v`. An *epoch* is one pass over the training
-set: one step for full-batch gradient descent (``batch_size=None``), ``n / B`` steps for
-minibatches of size B (B = 1 is the per-example update), in a fresh random order each
-epoch.
+:math:`\beta` the step follows a running sum of gradients instead, as in
+``torch.optim.SGD``: :math:`m \leftarrow \beta m + \partial J/\partial\theta`,
+:math:`\theta \leftarrow \theta - \alpha m` (``course_nn.optim.momentum_step``, chapter 3).
+An *epoch* is one pass over the training set: one step for full-batch gradient descent
+(``batch_size=None``), ``n / B`` steps for minibatches of size B (B = 1 is the
+per-example update), in a fresh random order each epoch.
 
 Softmax regression is trained as the one-layer network (identity activation), so
 :class:`History` holds ``params`` as a list of (W, b) in both cases and
@@ -80,8 +80,8 @@ def minibatches(n: int, batch_size: int | None, rng: np.random.Generator) -> Ite
 def sgd_step(
     params: Params, grads: Params, velocity: Params, learning_rate: float, momentum: float
 ) -> tuple[Params, Params]:
-    r"""One (momentum) SGD step, as ``torch.optim.SGD``: :math:`v \leftarrow \mu v + g`,
-    :math:`\theta \leftarrow \theta - \alpha v`. Returns new (params, velocity)."""
+    r"""One (momentum) SGD step, as ``torch.optim.SGD``: :math:`m \leftarrow \beta m + g`,
+    :math:`\theta \leftarrow \theta - \alpha m`. Returns new (params, velocity m)."""
     velocity = [
         (momentum * vW + dW, momentum * vb + db)
         for (vW, vb), (dW, db) in zip(velocity, grads, strict=True)
