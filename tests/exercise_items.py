@@ -56,7 +56,7 @@ from typing import Literal
 
 from course_nn.grading.hardened import Limits, grade_assignment
 from course_nn.grading.hardened import testing as T
-from course_nn.grading.hardened.assignment import cell_source, nbgrader_meta
+from course_nn.grading.hardened.assignment import cell_source, nbgrader_meta  # noqa: F401 (re-exported)
 
 Kind = Literal["implement", "by-hand", "debugging", "transfer"]
 KINDS: tuple[str, ...] = ("implement", "by-hand", "debugging", "transfer")

@@ -134,6 +134,42 @@ def describe_case(check: Check, case: Case) -> str:
     )
 
 
+def flat_numbers(obj: Any) -> np.ndarray:
+    """Every number of ``obj`` (nested tuples and lists of numbers and arrays), in order.
+
+    ``None`` parts or text make it raise ``TypeError``/``ValueError``.
+    """
+    if isinstance(obj, (tuple, list)):
+        parts = [flat_numbers(item) for item in obj]
+        return np.concatenate(parts) if parts else np.zeros(0)
+    if hasattr(obj, "detach"):
+        obj = obj.detach().cpu().numpy()
+    arr = np.asarray(obj, dtype=np.float64)
+    return arr.ravel()
+
+
+def numbers_judge(atol: float) -> Callable[[Case, Any, Any], str | None]:
+    """A judge for answers typed by hand: the same numbers in the same order, each within
+    ``atol``, however they are grouped (a list of floats or an array, a tuple or a list)."""
+
+    def judge(case: Case, expected: Any, got: Any) -> str | None:
+        want = flat_numbers(expected)
+        try:
+            have = flat_numbers(got)
+        except (TypeError, ValueError):
+            return "returned something that is not numbers"
+        if have.size != want.size:
+            return f"returned {have.size} number(s), expected {want.size}"
+        off = ~(np.abs(have - want) <= atol)
+        if off.any():
+            first = int(np.argmax(off))
+            return (f"number {first + 1} of {want.size} is off by more than {atol:g} "
+                    f"({int(off.sum())} of {want.size} off)")
+        return None
+
+    return judge
+
+
 REGISTRY: dict[str, Check] = {}
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_nn.grading.compare import flatten_output, to_float_array
-from course_nn.grading.core import Case, Check, register
+from course_nn.grading.core import Case, Check, flat_numbers, numbers_judge, register
 from course_nn.linear import (
     fit_least_squares,
     gradient_descent,
@@ -249,12 +249,14 @@ def _by_hand_cases():
 
 
 def _parts(got, sizes):
-    """The student's answer as float arrays of the given sizes, or None."""
+    """The numbers of the student's answer cut into parts of the given sizes, or None."""
     try:
-        parts = [to_float_array(g).ravel() for g in flatten_output(got)]
+        numbers = flat_numbers(got)
     except (TypeError, ValueError):
         return None
-    return parts if [p.size for p in parts] == list(sizes) else None
+    if numbers.size != sum(sizes):
+        return None
+    return np.split(numbers, np.cumsum(sizes)[:-1])
 
 
 def _hint_linear_by_hand(case, expected, got):
@@ -294,8 +296,7 @@ register(Check(
     hidden_cases=lambda rng: _by_hand_cases(),
     arg_names=(),
     hints=(_hint_linear_by_hand,),
-    rtol=0.0,
-    atol=2e-3,  # three decimals typed by hand
+    judge=numbers_judge(2e-3),  # three decimals typed by hand, grouped as the student likes
 ))
 
 

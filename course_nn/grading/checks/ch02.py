@@ -1,12 +1,22 @@
 """Checks for exercise 2, activations and generalised linear models (book chapter 2).
 
-Graded functions: ``sigmoid``, ``relu``, ``tanh``, ``sigmoid_grad``, ``relu_grad``,
-``tanh_grad``, ``binary_cross_entropy_with_logits``, ``logistic_grads``, and Boolean
-functions of 0/1 inputs built from sigmoid units: ``boolean_and``, ``boolean_or``,
-``boolean_nand``, ``boolean_nor``, ``boolean_not``, ``xor_network``, ``xnor_network``.
+Graded items (kind, function):
 
-A Boolean check's reference is the exact truth table, and any output within 0.1 of
-it passes (a sigmoid unit never reaches 0 or 1 exactly).
+* implement: ``sigmoid``, ``relu``, ``sigmoid_grad``, ``relu_grad``, ``tanh_grad``,
+  ``binary_cross_entropy_with_logits``; the sigmoid, its derivative and the log loss run
+  with NumPy's floating-point errors raised (``float_errors``: the task promises no
+  overflow, so a naive exponential fails with a hint that names the overflow);
+* by hand: ``logistic_by_hand() -> (z, y_hat, loss, dL/dw)`` for one input of the
+  chapter's kind (:data:`BY_HAND_W`, :data:`BY_HAND_B`, :data:`BY_HAND_X`, label 1);
+* debugging: ``logistic_grads(X, y, w, b)``, given with the sigmoid's slope as an extra
+  factor (:data:`BUGGY_LOGISTIC_GRADS`), repaired by the student;
+* structures: ``boolean_nor() -> (w, b)`` (one unit) and, as transfer, ``xnor_network()
+  -> [(W1, b1), (W2, b2), ...]``. The student returns weights, not outputs: the judge
+  evaluates them as a sigmoid network (``g(Q W^T + b)`` layer by layer) at the four
+  corners and at random points near them (``Case.probe``), and any output within 0.1
+  of the corner's truth value passes. Anything that is not such a network scores 0.
+
+Hints name the symptom and the concept, never the code (``tests/test_hints.py``).
 """
 
 from __future__ import annotations
@@ -15,10 +25,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_nn.activations import relu, relu_grad, sigmoid, sigmoid_grad, tanh, tanh_grad
+from course_nn.activations import relu, relu_grad, sigmoid, sigmoid_grad, tanh_grad
 from course_nn.grading.compare import flatten_output, to_float_array
-from course_nn.grading.core import Case, Check, register
-from course_nn.logistic import binary_cross_entropy_with_logits, logistic_grads
+from course_nn.grading.core import Case, Check, flat_numbers, numbers_judge, register
+from course_nn.logistic import (
+    BOOLEAN_WEIGHTS,
+    XNOR_PARAMS,
+    binary_cross_entropy_with_logits,
+    logistic_grads,
+)
 
 #: Inputs that break naive formulas: exp(1000) is inf in float64.
 HUGE = np.array([-1e4, -1000.0, -710.0, -40.0, 0.0, 40.0, 710.0, 1000.0, 1e4])
@@ -92,7 +107,7 @@ def _activation_hidden(rng):
     return cases
 
 
-def _register_activation(name, reference, hints):
+def _register_activation(name, reference, hints, float_errors=False):
     register(Check(
         name=name,
         reference=reference,
@@ -100,72 +115,66 @@ def _register_activation(name, reference, hints):
         hidden_cases=_activation_hidden,
         arg_names=("x",),
         hints=tuple(hints),
+        float_errors=float_errors,
     ))
 
 
 _register_activation("sigmoid", sigmoid, [
     _formula_hint(lambda x: np.exp(x) / (1 + np.exp(x)),
-                  "sigmoid gives NaN (inf/inf) for x = 1000: exp(x)/(1+exp(x)) overflows for "
-                  "large positive x; use 1/(1+exp(-x)) for x >= 0 and exp(x)/(1+exp(x)) only "
-                  "for x < 0"),
-    _nan_hint("sigmoid overflows for huge |x| (x = -1000 makes exp(-x) infinite): use "
-              "exp(x)/(1+exp(x)) for negative x and 1/(1+exp(-x)) for the others, so exp only "
-              "ever sees -|x|"),
+                  "the result is undefined for large positive inputs: an exponential of a large "
+                  "number is infinite, and infinity over infinity is not a number; each form of "
+                  "the sigmoid is safe on one side of zero only"),
+    _nan_hint("the result is not finite for inputs of large magnitude: an exponential "
+              "overflows; each form of the sigmoid is safe only where its exponential stays "
+              "at most one"),
     _formula_hint(lambda x: 1 / (1 + np.exp(x)),
-                  "you computed sigmoid(-x): the sign in the exponent is 1/(1+exp(-x))"),
-    _formula_hint(np.tanh, "that is tanh, not the logistic sigmoid 1/(1+exp(-x))"),
-])
+                  "the output falls as the input grows: the sign in the exponent is reversed"),
+    _formula_hint(np.tanh, "the outputs run from minus one to one: that is the hyperbolic "
+                           "tangent, not the logistic sigmoid, which runs from zero to one"),
+], float_errors=True)
 
 _register_activation("relu", relu, [
     _formula_hint(lambda x: (x > 0).astype(float),
-                  "you returned the derivative 1[x > 0]; relu is max(0, x)"),
-    _formula_hint(np.abs, "negative inputs must give 0, not |x|: relu is max(0, x)"),
-    _formula_hint(lambda x: np.minimum(x, 0), "that is min(0, x); relu is max(0, x)"),
+                  "you returned the slope, zero or one, not the activation: positive inputs "
+                  "pass unchanged"),
+    _formula_hint(np.abs, "negative inputs must give zero, not their magnitude"),
+    _formula_hint(lambda x: np.minimum(x, 0),
+                  "the opposite half: positive inputs must pass unchanged and negative ones "
+                  "give zero"),
 ])
 
-_register_activation("tanh", tanh, [
-    _nan_hint("tanh gives NaN for large |x|: (e^x - e^-x)/(e^x + e^-x) overflows to inf/inf; "
-              "use np.tanh, or 2*sigmoid(2x) - 1 with a stable sigmoid"),
-    _formula_hint(lambda x: 1 / (1 + np.exp(-x)),
-                  "that is the logistic sigmoid; tanh(x) = 2*sigmoid(2x) - 1"),
-    _formula_hint(lambda x: 2 / (1 + np.exp(-x)) - 1,
-                  "2*sigmoid(x) - 1 is tanh(x/2): use 2*sigmoid(2x) - 1"),
-])
-
+_AT_OUTPUT = ("the derivative was evaluated at the activation's output instead of its input: "
+              "the formula in terms of the activation needs the activation of the input first")
 
 _register_activation("sigmoid_grad", sigmoid_grad, [
-    _formula_hint(lambda x: x * (1 - x),
-                  "derivative evaluated at h(x) instead of x: you computed x(1-x), but "
-                  "sigma'(x) = sigma(x)(1 - sigma(x)); compute sigma(x) first"),
+    _formula_hint(lambda x: x * (1 - x), _AT_OUTPUT),
     _formula_hint(lambda x: sigmoid_grad(sigmoid(x)),
-                  "derivative evaluated at h(x) instead of x: you applied sigma twice; "
-                  "sigma'(x) = sigma(x)(1 - sigma(x))"),
-    _formula_hint(sigmoid,
-                  "you returned sigma(x) itself; its derivative is sigma(x)(1 - sigma(x))"),
-    _nan_hint("sigma'(x) = e^-x / (1 + e^-x)^2 overflows for x = -1000 (inf/inf): compute "
-              "sigma(x)(1 - sigma(x)) with a stable sigmoid"),
-])
+                  "the sigmoid was applied twice: the derivative is evaluated at the input, "
+                  "not at the output"),
+    _formula_hint(sigmoid, "you returned the sigmoid itself; its slope is at most a quarter"),
+    _nan_hint("the result is not finite for inputs of large magnitude: a quotient of "
+              "exponentials overflows; the derivative can be written through the sigmoid, "
+              "which you made safe"),
+], float_errors=True)
 
 _register_activation("relu_grad", relu_grad, [
     _formula_hint(lambda x: (x >= 0).astype(float),
-                  "relu_grad(0) should be 0: use 1[x > 0] (strictly greater), as PyTorch does"),
+                  "at exactly zero the slope should be zero, as in PyTorch: only strictly "
+                  "positive inputs have slope one"),
     _formula_hint(lambda x: np.where(x == 0, 0.5, (x > 0).astype(float)),
-                  "relu_grad(0) should be 0, not 1/2: use 1[x > 0]"),
+                  "at exactly zero the slope should be zero, not one half"),
     _formula_hint(lambda x: np.maximum(x, 0),
-                  "you returned relu(x) itself; its derivative is 1 where x > 0, else 0"),
+                  "you returned the activation itself, not its slope"),
 ])
 
 _register_activation("tanh_grad", tanh_grad, [
-    _formula_hint(lambda x: 1 - x**2,
-                  "derivative evaluated at h(x) instead of x: you computed 1 - x^2, but "
-                  "tanh'(x) = 1 - tanh(x)^2"),
+    _formula_hint(lambda x: 1 - x**2, _AT_OUTPUT),
     _formula_hint(lambda x: 1 - np.tanh(np.tanh(x)) ** 2,
-                  "derivative evaluated at h(x) instead of x: you applied tanh twice; "
-                  "tanh'(x) = 1 - tanh(x)^2"),
-    _formula_hint(lambda x: 1 - np.tanh(x),
-                  "the square is missing: tanh'(x) = 1 - tanh(x)^2"),
-    _nan_hint("tanh as (e^x - e^-x)/(e^x + e^-x) gives inf/inf = NaN for huge |x|: compute "
-              "1 - tanh(x)^2 with np.tanh"),
+                  "tanh was applied twice: the derivative is evaluated at the input, not at "
+                  "the output"),
+    _formula_hint(lambda x: 1 - np.tanh(x), "the square is missing"),
+    _nan_hint("the result is not finite for large inputs: a quotient of exponentials "
+              "overflows to infinity over infinity; NumPy's hyperbolic tangent does not"),
 ])
 
 
@@ -197,24 +206,25 @@ def _hint_bce(case, expected, got):
     except (TypeError, ValueError):
         return None
     if g.size != 1:
-        return "return one number: the mean of the per-sample losses"
+        return "return one number, the mean of the per-sample losses"
     g = float(g.reshape(()))
     huge = np.max(np.abs(z)) > 30
     if not np.isfinite(g) and huge:
-        return ("log(sigmoid(z)) is log(0) = -inf for huge logits (and 0 * -inf = NaN): "
-                "compute the loss from z, e.g. np.logaddexp(0, z) - y*z")
+        return ("the loss is infinite or undefined for logits of large magnitude: the "
+                "probability rounds to exactly zero or one before its logarithm is taken; "
+                "compute the loss from the logit itself")
     per_sample = y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)
     swapped = y * np.logaddexp(0, z) + (1 - y) * np.logaddexp(0, -z)
     if z.size > 1 and np.isclose(g, per_sample.sum()):
         return "you summed the per-sample losses; the loss is their mean"
     if np.isclose(g, swapped.mean()):
-        return "the classes are swapped: sigma(z) is the probability of y = 1"
+        return "the classes are swapped: the sigmoid of the logit is the probability of class one"
     if np.isclose(g, -per_sample.mean()):
-        return "the sign is flipped: the log loss is -(y log p + (1-y) log(1-p)) >= 0"
+        return "the sign is flipped: a log loss is never negative"
     if huge and g < expected:
-        return ("too small for huge logits: clipping p (or a sigmoid rounded to 0 or 1) caps "
-                "the cost of a confident wrong answer; compute the loss from z with "
-                "np.logaddexp(0, z) - y*z")
+        return ("too small for confident wrong answers: clipping the probability (or a "
+                "sigmoid rounded to zero or one) caps their cost, while a confident mistake "
+                "must cost about as much as the size of its logit")
     return None
 
 
@@ -225,6 +235,7 @@ register(Check(
     hidden_cases=_bce_hidden,
     arg_names=("z", "y"),
     hints=(_hint_bce,),
+    float_errors=True,
 ))
 
 
@@ -263,19 +274,22 @@ def _grads_of(case, dz_formula):
 def _hint_logistic_grads(case, expected, got):
     parts = flatten_output(got)
     if len(parts) != 2:
-        return "return a pair (dw, db): the gradient for the weights and for the offset"
+        return "return two things, the gradient for the weights and for the offset"
     n = case.args[0].shape[0]
     wrong = [
         (lambda z, y: (y - sigmoid(z)) / n,
-         "the sign is flipped: dz = sigma(z) - y (prediction minus truth), not y - sigma(z)"),
+         "the sign is flipped: the gradient grows with prediction minus truth"),
         (lambda z, y: sigmoid(z) - y,
-         "you summed over the samples; the loss is a mean, so divide dz by n"),
+         "you summed over the samples; the loss is a mean, so every sample's part is divided "
+         "by their number"),
         (lambda z, y: (z - y) / n,
-         "the sigmoid is missing: dz = sigma(z) - y, not z - y (that is linear regression)"),
+         "the sigmoid is missing: the error is probability minus label, not logit minus label "
+         "as in linear regression"),
         (lambda z, y: (sigmoid(z) - y) * sigmoid_grad(z) / n,
-         "extra factor sigma'(z): for the log loss it cancels, dz = sigma(z) - y"),
+         "an extra factor, the sigmoid's slope: for the log loss it cancels against the "
+         "derivative of the logarithm, so a confidently wrong unit still gets a large gradient"),
         (lambda z, y: 2 * (sigmoid(z) - y) / n,
-         "a factor 2 too many: that belongs to the squared error, not the log loss"),
+         "a constant factor too many: it belongs to the squared error, not to the log loss"),
     ]
     for dz_formula, advice in wrong:
         alt = _grads_of(case, dz_formula)
@@ -294,10 +308,80 @@ register(Check(
 ))
 
 
-# --- Boolean functions of 0/1 inputs ---------------------------------------------------
-TRUTH_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+# --- logistic_by_hand: one input worked out on paper ----------------------------------
+#: The by-hand task: a unit with these weights and offset, one input of label 1.
+BY_HAND_W = np.array([2.0, -1.0])
+BY_HAND_B = 0.5
+BY_HAND_X = np.array([1.0, 3.0])
 
-#: Every Boolean function the hints can recognise, as a function of X (n, 2) of 0/1.
+
+def logistic_by_hand_reference():
+    """(z, y_hat, loss, dL/dw) for the input :data:`BY_HAND_X` with label 1."""
+    z = float(BY_HAND_W @ BY_HAND_X + BY_HAND_B)
+    y_hat = float(sigmoid(z))
+    loss = binary_cross_entropy_with_logits(np.array([z]), np.array([1.0]))
+    return z, y_hat, loss, (y_hat - 1.0) * BY_HAND_X
+
+
+def _hint_logistic_by_hand(case, expected, got):
+    try:
+        numbers = flat_numbers(got)
+    except (TypeError, ValueError):
+        numbers = np.zeros(0)
+    if numbers.size != 5:
+        return ("return four things: the logit, the probability of class one, the loss, and "
+                "the loss's derivative with respect to each of the two weights")
+    z, y_hat, loss, dw = numbers[0], numbers[1], numbers[2], numbers[3:]
+    z_ref, y_ref, loss_ref, dw_ref = expected
+    close = lambda a, b: bool(np.allclose(a, b, rtol=0, atol=2e-3))  # noqa: E731
+    if not close(z, z_ref):
+        return "the logit is off: each weight times its input, plus the offset"
+    if not close(y_hat, y_ref):
+        if close(y_hat, 1 - y_ref):
+            return "that is the probability of class zero: the sigmoid of the logit is class one's"
+        return "the probability is off: it is the logistic sigmoid of the logit"
+    if not close(loss, loss_ref):
+        if close(loss, loss_ref / np.log(10)) or close(loss, loss_ref / np.log(2)):
+            return "the loss uses the natural logarithm, as the log loss is defined in nats"
+        if close(loss, -np.log(1 - y_ref)):
+            return "that is the cost of label zero: this input has label one"
+        return "the loss is off: the negative logarithm of the probability given to the true label"
+    if close(dw, -dw_ref):
+        return "the derivative has the wrong sign: it grows with prediction minus label"
+    if close(dw, dw_ref * y_ref * (1 - y_ref)):
+        return ("an extra factor, the sigmoid's slope: for the log loss it cancels against the "
+                "derivative of the logarithm")
+    return ("the derivative is off: by the chain rule, the loss's derivative with respect to "
+            "the logit times the logit's derivative with respect to each weight")
+
+
+register(Check(
+    name="logistic_by_hand",
+    reference=logistic_by_hand_reference,
+    public_cases=lambda: [Case((), "your numbers for the input of the task")],
+    hidden_cases=lambda rng: [Case((), "your numbers for the input of the task")],
+    arg_names=(),
+    hints=(_hint_logistic_by_hand,),
+    judge=numbers_judge(2e-3),  # three decimals typed by hand, grouped as the student likes
+))
+
+
+# --- logistic_grads: debugging the given gradient ----------------------------------------
+#: The gradient handed out in the exercise: it keeps the sigmoid's slope as a factor.
+BUGGY_LOGISTIC_GRADS = '''def logistic_grads(X, y, w, b):
+    """Gradient (dw, db) of the mean log loss of logistic regression p = sigmoid(X w + b)."""
+    n = X.shape[0]
+    z = X @ w + b
+    p = sigmoid(z)
+    dz = (p - y) * p * (1 - p) / n
+    return X.T @ dz, dz.sum()
+'''
+
+
+# --- Boolean structures: weights evaluated as a sigmoid network -----------------------------
+CORNERS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+
+#: Every Boolean function of two inputs the hints can recognise, by its outputs at the corners.
 TWO_INPUT_TABLES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "AND": lambda X: X[:, 0] * X[:, 1],
     "OR": lambda X: np.maximum(X[:, 0], X[:, 1]),
@@ -305,104 +389,155 @@ TWO_INPUT_TABLES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "NOR": lambda X: 1 - np.maximum(X[:, 0], X[:, 1]),
     "XOR": lambda X: np.abs(X[:, 0] - X[:, 1]),
     "XNOR": lambda X: 1 - np.abs(X[:, 0] - X[:, 1]),
-    "x1 (the first input)": lambda X: X[:, 0],
-    "x2 (the second input)": lambda X: X[:, 1],
-    "NOT x1": lambda X: 1 - X[:, 0],
-    "NOT x2": lambda X: 1 - X[:, 1],
-    "x1 AND NOT x2": lambda X: X[:, 0] * (1 - X[:, 1]),
-    "x2 AND NOT x1": lambda X: X[:, 1] * (1 - X[:, 0]),
-    "the constant 0": lambda X: np.zeros(len(X)),
-    "the constant 1": lambda X: np.ones(len(X)),
+    "the first input": lambda X: X[:, 0],
+    "the second input": lambda X: X[:, 1],
+    "NOT of the first input": lambda X: 1 - X[:, 0],
+    "NOT of the second input": lambda X: 1 - X[:, 1],
+    "first AND NOT second": lambda X: X[:, 0] * (1 - X[:, 1]),
+    "second AND NOT first": lambda X: X[:, 1] * (1 - X[:, 0]),
+    "first OR NOT second": lambda X: np.maximum(X[:, 0], 1 - X[:, 1]),
+    "second OR NOT first": lambda X: np.maximum(X[:, 1], 1 - X[:, 0]),
+    "a constant zero": lambda X: np.zeros(len(X)),
+    "a constant one": lambda X: np.ones(len(X)),
 }
 
-ONE_INPUT_TABLES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "NOT": lambda X: 1 - X[:, 0],
-    "the identity x": lambda X: X[:, 0],
-    "the constant 0": lambda X: np.zeros(len(X)),
-    "the constant 1": lambda X: np.ones(len(X)),
-}
-
-#: Advice when the target is not computed; why (and how) it can be.
+#: What a wrong network should think about, per target: the concept, not the weights.
 BOOLEAN_ADVICE = {
-    "AND": "one unit does it, g(-30 + 20 x1 + 20 x2): only both inputs on beat the bias",
-    "OR": "one unit does it, g(-10 + 20 x1 + 20 x2): either input alone beats the bias",
-    "NAND": "negate AND's weights and bias: g(30 - 20 x1 - 20 x2)",
-    "NOR": "negate OR's weights and bias: g(10 - 20 x1 - 20 x2)",
-    "NOT": "one unit does it, g(10 - 20 x): a negative weight flips the input",
-    "XOR": ("XOR is not linearly separable: one unit cannot do it; combine OR and NAND in a "
-            "hidden layer and feed both to an AND unit"),
-    "XNOR": ("XNOR is not linearly separable: one unit cannot do it; combine AND and NOR in a "
-             "hidden layer and feed both to an OR unit"),
+    "NOR": ("NOR is on only when both inputs are off: the offset alone must switch the unit "
+            "on, and either input alone must be able to switch it off"),
+    "XNOR": ("XNOR is not linearly separable, so no single unit computes it: let hidden units "
+             "compute functions that are, and let the output unit combine them"),
 }
 
 
-def _boolean_reference(table: Callable[[np.ndarray], np.ndarray]):
-    """The reference: the exact truth table (0.0 or 1.0 per row of X)."""
-    def reference(X):
-        return table(np.asarray(X, dtype=np.float64)).astype(np.float64)
-    return reference
+class Structure:
+    """A reference structure: the parameters of a network, printed without its weights.
+
+    On a failure the checks print the expected answer; for a structure that would hand
+    out the weights, so it prints as a description instead.
+    """
+
+    def __init__(self, params, text: str):
+        self.params = params
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
 
 
-def _boolean_public(n_inputs: int):
-    def cases():
-        X = TRUTH_INPUTS if n_inputs == 2 else np.array([[0.0], [1.0]])
-        return [Case((X.copy(),), "the whole truth table, one input combination per row")]
-    return cases
+def _layers(got, n_inputs: int):
+    """The (W, b) pairs of a sigmoid network, W as (out, in), or a sentence why not."""
+    if isinstance(got, Structure):
+        got = got.params
+    try:
+        arrays = [to_float_array(a) for a in flatten_output(got)]
+    except (TypeError, ValueError):
+        return None, "it returned something that is not numbers"
+    if len(arrays) < 2 or len(arrays) % 2:
+        return None, ("expected the weights and the offsets of each layer, layer by layer: "
+                      f"got {len(arrays)} array(s)")
+    layers, width = [], n_inputs
+    for number, (W, b) in enumerate(zip(arrays[::2], arrays[1::2], strict=True), start=1):
+        W = W.reshape(1, -1) if W.ndim == 1 else W
+        b = b.reshape(-1)
+        if W.ndim != 2 or W.shape[1] != width or b.shape != (W.shape[0],):
+            return None, (f"layer {number} does not fit: its weights must have one column per "
+                          "input of the layer and one row per unit, its offsets one entry per "
+                          f"unit (got weights of shape {W.shape}, offsets of shape {b.shape})")
+        layers.append((W, b))
+        width = W.shape[0]
+    if width != 1:
+        return None, f"the last layer must have one unit, the network's output (got {width})"
+    if not all(np.all(np.isfinite(a)) for pair in layers for a in pair):
+        return None, "the weights must be finite numbers"
+    return layers, None
 
 
-def _boolean_hidden(n_inputs: int):
-    def cases(rng):
-        corners = TRUTH_INPUTS if n_inputs == 2 else np.array([[0.0], [1.0]])
-        drawn = [Case((corners[i : i + 1].copy(),), f"n = 1, the row {corners[i]}")
-                 for i in range(len(corners))]
-        n = int(rng.integers(len(corners), 20))
-        rows = np.concatenate([corners, corners[rng.integers(0, len(corners), n)]])
-        drawn.append(Case((rows[rng.permutation(len(rows))],), f"{len(rows)} rows, shuffled"))
-        return drawn
-    return cases
+def network_outputs(layers, X: np.ndarray) -> np.ndarray:
+    """The sigmoid network's output, one number per row of X."""
+    Q = np.asarray(X, dtype=np.float64)
+    for W, b in layers:
+        Q = sigmoid(Q @ W.T + b)
+    return Q[:, 0]
 
 
-def _boolean_hint(target: str, tables: dict[str, Callable[[np.ndarray], np.ndarray]]):
+def _probe(rng: np.random.Generator, n_inputs: int, n_near: int, radius: float = 0.1):
+    """The corners and points at most ``radius`` away from them in each coordinate."""
+    corners = CORNERS if n_inputs == 2 else np.array([[0.0], [1.0]])
+    near = corners[rng.integers(0, len(corners), n_near)]
+    return np.concatenate([corners, near + rng.uniform(-radius, radius, size=near.shape)])
+
+
+def _public_probe(step: float = 0.08) -> np.ndarray:
+    """The corners, then each corner moved by +-step in both coordinates (20 points)."""
+    shifts = np.array([[-step, -step], [-step, step], [step, -step], [step, step]])
+    return np.concatenate([CORNERS, (CORNERS[:, None, :] + shifts[None]).reshape(-1, 2)])
+
+
+def _structure_judge(target: str, table: Callable[[np.ndarray], np.ndarray], n_inputs: int):
+    """A judge: the returned weights, run as a sigmoid network, compute ``target``."""
+
+    def judge(case, expected, got):
+        layers, problem = _layers(got, n_inputs)
+        if problem:
+            return f"not a sigmoid network: {problem}"
+        X = case.probe
+        want = table(np.round(X))
+        out = network_outputs(layers, X)
+        off = np.abs(out - want) > 0.1
+        if not off.any():
+            return None
+        corners = CORNERS if n_inputs == 2 else np.array([[0.0], [1.0]])
+        at_corners = network_outputs(layers, corners)
+        if np.array_equal(np.round(at_corners), table(corners)) and np.all(
+                np.abs(at_corners - table(corners)) <= 0.1):
+            worst = int(np.argmax(np.abs(out - want)))
+            return (f"right at the corners but not near them: at {np.round(X[worst], 3)} the "
+                    f"output is {out[worst]:.3f}, the truth value {want[worst]:.0f}")
+        first = int(np.argmax(off))
+        return (f"{target} is not computed: at {np.round(X[first], 3)} the output is "
+                f"{out[first]:.3f}, the truth value {want[first]:.0f} "
+                f"(outputs at the corners: {np.round(at_corners, 3)})")
+
+    return judge
+
+
+def _structure_hint(target: str, table: Callable[[np.ndarray], np.ndarray]):
     def hint(case, expected, got):
-        (X,) = case.args
-        g = _got(got, np.shape(expected))
-        if g is None:
-            return f"return one number per row of X, an array of shape ({len(X)},)"
-        rounded = np.round(g)
-        if np.array_equal(rounded, expected):
-            return ("the rounded outputs are right, but some are not within 0.1 of 0 or 1: "
-                    "scale up the weights and bias (e.g. 20 and -30) so every |z| >= 10")
-        found = None
-        if len(np.unique(X, axis=0)) == 2 ** X.shape[1]:  # every input combination was tried
-            found = next((name for name, table in tables.items()
-                          if np.array_equal(rounded, table(X))), None)
-        computed = f"your outputs round to the truth table of {found}, not {target}. " if found \
-            else ""
+        layers, problem = _layers(got, 2)
+        if problem:
+            return ("return the parameters of a network, not its outputs: the weight matrix "
+                    "and the offsets of each layer, layer by layer, as in the chapter's XOR "
+                    "network")
+        at_corners = network_outputs(layers, CORNERS)
+        rounded = np.round(at_corners)
+        if np.array_equal(rounded, table(CORNERS)):
+            return ("the outputs round to the right truth values, but some are too far from zero "
+                    "or one, here or at points near the corners: scale the weights and the "
+                    "offsets up together so that every logit is far from zero")
+        found = next((name for name, t in TWO_INPUT_TABLES.items()
+                      if np.array_equal(rounded, t(CORNERS))), None)
+        computed = f"your network computes {found}, not {target}. " if found else ""
         return computed + BOOLEAN_ADVICE[target]
+
     return hint
 
 
-def _register_boolean(name: str, target: str, n_inputs: int = 2):
-    tables = TWO_INPUT_TABLES if n_inputs == 2 else ONE_INPUT_TABLES
+def _register_structure(name: str, target: str, params, n_near: int = 12):
+    table = TWO_INPUT_TABLES[target]
+    text = f"a sigmoid network computing {target} (its weights are not shown)"
     register(Check(
         name=name,
-        reference=_boolean_reference(tables[target]),
-        public_cases=_boolean_public(n_inputs),
-        hidden_cases=_boolean_hidden(n_inputs),
-        arg_names=("X",),
-        hints=(_boolean_hint(target, tables),),
-        rtol=0.0,
-        atol=0.1,  # a sigmoid unit gets close to 0 and 1, never there
+        reference=lambda: Structure(params, text),
+        public_cases=lambda: [Case((), "the corners and points 0.08 away in each diagonal",
+                                   probe=_public_probe())],
+        hidden_cases=lambda rng: [Case((), "the corners and random points near them",
+                                       probe=_probe(rng, 2, 4 * n_near))],
+        arg_names=(),
+        hints=(_structure_hint(target, table),),
+        judge=_structure_judge(target, table, 2),
     ))
 
 
-for _name, _target, _inputs in [
-    ("boolean_and", "AND", 2),
-    ("boolean_or", "OR", 2),
-    ("boolean_nand", "NAND", 2),
-    ("boolean_nor", "NOR", 2),
-    ("boolean_not", "NOT", 1),
-    ("xor_network", "XOR", 2),
-    ("xnor_network", "XNOR", 2),
-]:
-    _register_boolean(_name, _target, _inputs)
+_register_structure("boolean_nor", "NOR", [BOOLEAN_WEIGHTS["NOR"]])
+_register_structure("xnor_network", "XNOR", XNOR_PARAMS)
