@@ -96,6 +96,28 @@ def test_no_serious_axe_violation_on_a_book_page(html, browser, axe_source, page
     assert serious(violations) == {}
 
 
+MATH_FACTS = """
+const containers = Array.from(document.querySelectorAll('mjx-container'));
+return {
+  setting: MathJax.config.options.menuOptions.settings.assistiveMml,
+  formulas: containers.length,
+  with_mathml: containers.filter(c => c.querySelector('mjx-assistive-mml > math')).length,
+};
+"""
+
+
+@pytest.mark.browser
+def test_every_formula_has_a_mathml_copy_for_screen_readers(html, browser):  # noqa: F811
+    """Is MathJax's assistive MathML on (set in _config.yml), so that every typeset formula
+    carries a hidden <math> element that screen readers read?"""
+    chapter = next(p for p in PAGES if p.split("/")[-1].startswith("ch"))
+    browser.get((html / f"{chapter}.html").as_uri())
+    assert browser.execute_async_script(WAIT_FOR_PAGE)
+    facts = browser.execute_script(MATH_FACTS)
+    assert facts["setting"] is True
+    assert facts["formulas"] >= 10 and facts["with_mathml"] == facts["formulas"], facts
+
+
 # --- the grader's feedback page ----------------------------------------------------------
 @pytest.fixture(scope="module")
 def feedback_page(tmp_path_factory) -> Path:
