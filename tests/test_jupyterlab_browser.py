@@ -202,21 +202,26 @@ def wait_for(driver, script: str, *args, timeout: float = 60, poll: float = 0.25
     raise TimeoutError(f"timed out after {timeout} s waiting for: {script[:200]}")
 
 
+#: Prepended to the scripts: the notebook panel on show (other open tabs stay in the page).
+PANEL = """
+const panel = () => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)') || document;
+"""
+
 ACCEPT_DIALOG = """
 const ok = document.querySelector('.jp-Dialog .jp-mod-accept');
 if (ok) { ok.click(); return false; }
 """
 
-KERNEL_IDLE = """
-const status = document.querySelector('.jp-Notebook-ExecutionIndicator');
-const cells = document.querySelectorAll('.jp-Notebook .jp-Cell');
+KERNEL_IDLE = PANEL + """
+const status = panel().querySelector('.jp-Notebook-ExecutionIndicator');
+const cells = panel().querySelectorAll('.jp-Notebook .jp-Cell');
 return cells.length > 0 && status !== null && status.getAttribute('data-status') === 'idle'
   && !document.querySelector('.jp-Dialog');
 """
 
 #: Text of the cells' outputs only (inputs import course_nn, which is fine to show).
-OUTPUT_FACTS = """
-const outputs = Array.from(document.querySelectorAll('.jp-Notebook .jp-OutputArea-output'));
+OUTPUT_FACTS = PANEL + """
+const outputs = Array.from(panel().querySelectorAll('.jp-Notebook .jp-OutputArea-output'));
 const errors = outputs.filter(o => o.getAttribute('data-mime-type') === 'application/vnd.jupyter.stderr');
 return {
   text: outputs.map(o => o.textContent).join('\\n'),
@@ -243,7 +248,7 @@ def click_menu(driver, menu: str, command: str) -> None:
 
 def open_notebook(driver, lab: Lab, name: str) -> None:
     """Open ``name`` in JupyterLab and wait until its kernel is idle."""
-    driver.get(f"{lab.url}/lab/tree/{name}?token={lab.token}")
+    driver.get(f"{lab.url}/lab/tree/{name}?token={lab.token}&reset")
     for _ in range(2):  # a kernel dialog, if any, opens just after the notebook: accept it
         wait_for(driver, ACCEPT_DIALOG + KERNEL_IDLE, timeout=90)
         time.sleep(1)
@@ -253,7 +258,7 @@ def open_notebook(driver, lab: Lab, name: str) -> None:
 def run_all_and_wait_for_error(driver) -> dict:
     """Run > Run All Cells, then wait until a cell shows an error output."""
     click_menu(driver, "Run", "runmenu:run-all")
-    wait_for(driver, "return document.querySelector("
+    wait_for(driver, PANEL + "return panel().querySelector("
                      "'.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"]');",
              timeout=40)
     wait_for(driver, KERNEL_IDLE, timeout=60)
@@ -263,7 +268,7 @@ def run_all_and_wait_for_error(driver) -> dict:
 def screenshot_of_first_error(driver, name: str) -> Path:
     """Scroll the first error output into view and save a screenshot as ``name``."""
     driver.execute_script(
-        "const e = document.querySelector('.jp-OutputArea-output"
+        PANEL + "const e = panel().querySelector('.jp-OutputArea-output"
         "[data-mime-type=\"application/vnd.jupyter.stderr\"]');"
         "if (e) { e.closest('.jp-Cell').scrollIntoView({block: 'center'}); }")
     time.sleep(0.5)
@@ -281,6 +286,7 @@ def lab(browser):
         root_dir = Path(root)
         exercise_with(WRONG_SOFTMAX, root_dir / "ex04_softmax.ipynb")
         shutil.copy(EXERCISE, root_dir / "ex04_stub.ipynb")
+        nbformat.write(directives_notebook(), root_dir / "directives.ipynb")
         shutil.copy(CHAPTER, root_dir / CHAPTER.name)
         shutil.copy(ROOT / "book" / "references.bib", root_dir / "references.bib")
         with jupyter_lab(root_dir) as running:
@@ -325,10 +331,10 @@ def test_chapter_citations_render(browser, lab):
     """Chapter 4 in JupyterLab: do its {cite} roles render (jupyterlab-myst), not as text?"""
     keys = cited_keys(CHAPTER)
     assert keys, "chapter 4 cites the literature"
-    browser.get(f"{lab.url}/lab/tree/{CHAPTER.name}?token={lab.token}")
+    browser.get(f"{lab.url}/lab/tree/{CHAPTER.name}?token={lab.token}&reset")
     facts = wait_for(browser, MYST_FACTS, len(keys), timeout=90)
     browser.execute_script(
-        "const c = document.querySelector('.jp-MarkdownCell .myst [title*=\"Citation\"], "
+        PANEL + "const c = panel().querySelector('.jp-MarkdownCell .myst [title*=\"Citation\"], "
         ".jp-MarkdownCell .myst cite'); if (c) { c.scrollIntoView({block: 'center'}); }")
     time.sleep(0.5)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -349,11 +355,44 @@ def cited_keys(path: Path) -> set[str]:
 
 
 #: The Markdown cells jupyterlab-myst rendered: their text and their citation elements.
-MYST_FACTS = """
-const cells = document.querySelectorAll('.jp-MarkdownCell');
-const prose = Array.from(document.querySelectorAll('.jp-MarkdownCell .myst'));
-const cites = document.querySelectorAll(
+MYST_FACTS = PANEL + """
+const cells = panel().querySelectorAll('.jp-MarkdownCell');
+const prose = Array.from(panel().querySelectorAll('.jp-MarkdownCell .myst'));
+const cites = panel().querySelectorAll(
     '.jp-MarkdownCell .myst cite, .jp-MarkdownCell .myst [title*="Citation"]').length;
 if (cells.length === 0 || prose.length < cells.length || cites < arguments[0]) { return null; }
 return {text: prose.map(p => p.textContent).join('\\n'), cites: cites};
 """
+
+
+ADMONITION, DROPDOWN = "Subtract the maximum of each row.", "The answer is hidden here."
+
+
+def directives_notebook() -> nbformat.NotebookNode:
+    """A notebook with the MyST directives the book uses: an admonition and a dropdown."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(f"```{{note}}\n{ADMONITION}\n```"),
+                nbformat.v4.new_markdown_cell(f":::{{dropdown}} Show the answer\n{DROPDOWN}\n:::")]
+    return nb
+
+
+#: How jupyterlab-myst rendered the two directives (null until both cells are rendered).
+DIRECTIVE_FACTS = PANEL + """
+const prose = Array.from(panel().querySelectorAll('.jp-MarkdownCell .myst'));
+if (prose.length < 2) { return null; }
+const admonition = Array.from(panel().querySelectorAll('.jp-MarkdownCell .myst aside, '
+    + '.jp-MarkdownCell .myst .admonition')).map(e => e.textContent);
+const dropdown = Array.from(panel().querySelectorAll('.jp-MarkdownCell .myst details'))
+    .map(e => ({summary: (e.querySelector('summary') || {}).textContent, open: e.open}));
+return {text: prose.map(p => p.textContent).join('\\n'), admonition: admonition, dropdown: dropdown};
+"""
+
+
+def test_admonitions_and_dropdowns_render(browser, lab):
+    """Do a {note} admonition and a {dropdown} render as such in JupyterLab, not as text?"""
+    browser.get(f"{lab.url}/lab/tree/directives.ipynb?token={lab.token}&reset")
+    facts = wait_for(browser, DIRECTIVE_FACTS, timeout=90)
+    browser.save_screenshot(str(SCREENSHOTS / "jupyterlab_myst_directives_after.png"))
+    assert any(ADMONITION in text for text in facts["admonition"]), facts
+    assert [d["summary"].strip() for d in facts["dropdown"]] == ["Show the answer"], facts
+    assert "```" not in facts["text"] and ":::" not in facts["text"]
