@@ -1,0 +1,246 @@
+"""Checks rebuilt from stored numbers: the for-credit bundle's registry (docs/releases.md).
+
+Book: none (grading machinery).
+
+In the for-credit bundle every ``course_nn/grading/checks/chNN.py`` is two lines that
+call :func:`register_stored`. The check keeps its name, argument names, tolerances and
+public cases; its reference becomes a lookup of the expected output stored for each
+public case, and its hints a lookup of the outputs of the typical mistakes that the
+full course's hints name, with the hint the full course gives for each. Everything is
+plain data: ``chNN.json`` (structure, labels, hints) beside ``chNN.npz`` (numbers,
+loaded with ``allow_pickle=False``). Hidden cases are not there: they stay with the
+instructor's grader.
+
+Packed values (JSON): ``{"a": key}`` an array, ``{"s": key}`` a NumPy scalar, ``{"f": key}``
+a Python float, ``{"v": x}`` an int, bool, str or None, ``{"t": [...]}`` a tuple,
+``{"l": [...]}`` a list; ``key`` names an array of the ``.npz``. An expected output that
+is not numbers (a network's structure, printed without its weights) is stored as its
+printed text, ``{"r": text}``; such a check's judge and hints ship as code, since there
+are no numbers to compare a mistake with.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from course_nn.grading.compare import flatten_output, to_float_array
+from course_nn.grading.core import Case, Check, register
+
+#: What a hidden-case request says in the bundle.
+NO_HIDDEN = ("hidden cases are not in the for-credit bundle: they are drawn by the "
+             "instructor's grader when grading")
+
+
+class Printed:
+    """An expected output stored as how it prints (a structure whose weights are hidden)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def unpack(packed: Any, arrays: Any) -> Any:
+    """The value a packed description stands for (see the module docstring)."""
+    if "r" in packed:
+        return Printed(packed["r"])
+    if "a" in packed:
+        return np.array(arrays[packed["a"]])
+    if "s" in packed:
+        return np.array(arrays[packed["s"]])[()]
+    if "f" in packed:
+        return float(arrays[packed["f"]])
+    if "v" in packed:
+        return packed["v"]
+    if "t" in packed:
+        return tuple(unpack(item, arrays) for item in packed["t"])
+    if "l" in packed:
+        return [unpack(item, arrays) for item in packed["l"]]
+    raise ValueError(f"not a packed value: {packed!r}")
+
+
+def digest(args: Any) -> str:
+    """A fingerprint of a case's arguments: type, dtype, shape and bytes of every part."""
+    h = hashlib.sha256()
+
+    def feed(value: Any) -> None:
+        if isinstance(value, (np.ndarray, np.generic)):
+            arr = np.ascontiguousarray(value)
+            h.update(f"a{arr.dtype.str}{arr.shape}".encode())
+            h.update(arr.tobytes())
+        elif isinstance(value, (tuple, list)):
+            h.update(f"{type(value).__name__}{len(value)}(".encode())
+            for item in value:
+                feed(item)
+            h.update(b")")
+        else:
+            h.update(f"{type(value).__name__}:{value!r};".encode())
+
+    feed(args)
+    return h.hexdigest()
+
+
+def _close(got: Any, alt: np.ndarray) -> bool:
+    """Does one output part equal a stored mistake (NaN where it has NaN)?"""
+    try:
+        g = to_float_array(got)
+    except (TypeError, ValueError):
+        return False
+    if g.size == 1 and alt.ndim == 0:
+        g = g.reshape(())
+    return g.shape == alt.shape and bool(np.allclose(g, alt, rtol=1e-6, atol=1e-8,
+                                                     equal_nan=True))
+
+
+def _leaves(got: Any) -> list[np.ndarray] | None:
+    try:
+        return [to_float_array(leaf) for leaf in flatten_output(got)]
+    except (TypeError, ValueError):
+        return None
+
+
+def _non_finite(expected: list[np.ndarray], got: list[np.ndarray]) -> bool:
+    """Some part is NaN or infinite where the expected output is finite."""
+    return any(e.shape == g.shape and bool(np.any(np.isfinite(e) & ~np.isfinite(g)))
+               for e, g in zip(expected, got, strict=True))
+
+
+def _finite_where_infinite(expected: list[np.ndarray], got: list[np.ndarray]) -> bool:
+    """Some part is finite where the expected output is infinite."""
+    return any(e.shape == g.shape and bool(np.any(~np.isfinite(e) & np.isfinite(g)))
+               for e, g in zip(expected, got, strict=True))
+
+
+#: Properties of a wrong output that select a stored hint without a stored output.
+PROPERTIES: dict[str, Callable[[list[np.ndarray], list[np.ndarray]], bool]] = {
+    "non_finite": _non_finite,
+    "finite_where_infinite": _finite_where_infinite,
+}
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A typical mistake on one case: these output parts, and the hint for them."""
+
+    parts: tuple[int, ...]
+    values: tuple[np.ndarray, ...]
+    advice: str
+
+    def matches(self, got: list[Any], size: int) -> bool:
+        if len(got) != size:
+            return False
+        return all(_close(got[i], v) for i, v in zip(self.parts, self.values, strict=True))
+
+
+@dataclass(frozen=True)
+class StoredCase:
+    """One public case with its expected output and the hints recorded for it."""
+
+    case: Case
+    expected: Any
+    mistakes: tuple[Mistake, ...]
+    properties: tuple[tuple[str, str], ...]
+
+
+class StoredHint:
+    """``hint(case, expected, got)`` answered from the mistakes stored for ``case``."""
+
+    def __init__(self, cases: dict[str, StoredCase]):
+        self.cases = cases
+        self.__name__ = "stored_hint"
+
+    def __call__(self, case: Case, expected: Any, got: Any) -> str | None:
+        stored = self.cases.get(digest(case.args))
+        if stored is None:
+            return None
+        parts = flatten_output(got)
+        size = len(flatten_output(stored.expected))
+        for mistake in stored.mistakes:
+            if mistake.matches(parts, size):
+                return mistake.advice
+        want, have = _leaves(stored.expected), _leaves(got)
+        if want is None or have is None or len(want) != len(have):
+            return None
+        for kind, advice in stored.properties:
+            if PROPERTIES[kind](want, have):
+                return advice
+        return None
+
+
+class StoredReference:
+    """The reference of a check: the stored expected output of each public case."""
+
+    def __init__(self, name: str, cases: dict[str, StoredCase]):
+        self.name, self.cases = name, cases
+        self.__name__ = f"{name}_expected_output"
+
+    def __call__(self, *args: Any) -> Any:
+        stored = self.cases.get(digest(args))
+        if stored is None:
+            raise LookupError(f"{self.name}: the for-credit bundle holds the expected outputs "
+                              "of the public cases only")
+        return copy.deepcopy(stored.expected)
+
+
+def _no_hidden_cases(rng: np.random.Generator) -> list[Case]:
+    raise RuntimeError(NO_HIDDEN)
+
+
+def _stored_case(entry: dict[str, Any], arrays: Any) -> StoredCase:
+    args = tuple(unpack(a, arrays) for a in entry["args"])
+    fields = {name: unpack(value, arrays) for name, value in entry.get("fields", {}).items()}
+    fields["label"] = entry["label"]
+    mistakes = tuple(
+        Mistake(tuple(m["parts"]), tuple(np.asarray(unpack(v, arrays), dtype=np.float64)
+                                         for v in m["values"]), m["advice"])
+        for m in entry["mistakes"])
+    properties = tuple((p["kind"], p["advice"]) for p in entry["properties"])
+    return StoredCase(Case(args, **fields), unpack(entry["expected"], arrays),
+                      mistakes, properties)
+
+
+def stored_check(entry: dict[str, Any], arrays: Any,
+                 judges: dict[str, Callable[..., str | None]],
+                 hints: tuple[Callable[..., str | None], ...] | None = None) -> Check:
+    """The :class:`Check` described by one entry of a ``chNN.json`` (``hints``: shipped as
+    code, in place of the stored mistakes)."""
+    stored = [_stored_case(c, arrays) for c in entry["cases"]]
+    by_key = {digest(s.case.args): s for s in stored}
+
+    def public_cases() -> list[Case]:
+        return [copy.deepcopy(s.case) for s in stored]
+
+    fields = {name: tuple(v) if isinstance(v, list) else v
+              for name, v in entry["fields"].items()}
+    return Check(
+        name=entry["name"],
+        reference=StoredReference(entry["name"], by_key),
+        public_cases=public_cases,
+        hidden_cases=_no_hidden_cases,
+        hints=hints if hints is not None else (StoredHint(by_key),),
+        judge=judges[entry["judge"]] if entry["judge"] else None,
+        **fields,
+    )
+
+
+def register_stored(module_file: str,
+                    judges: dict[str, Callable[..., str | None]] | None = None,
+                    hints: dict[str, tuple[Callable[..., str | None], ...]] | None = None
+                    ) -> list[Check]:
+    """Register every check stored beside ``module_file`` (``chNN.json`` and ``chNN.npz``)."""
+    path = Path(module_file).with_suffix("")
+    spec = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    with np.load(path.with_suffix(".npz"), allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    hints = hints or {}
+    return [register(stored_check(entry, arrays, judges or {}, hints.get(entry["name"])))
+            for entry in spec["checks"]]

@@ -1,0 +1,309 @@
+"""Write the for-credit bundle's code: stubs for graded functions, checks from stored data.
+
+Book: none (instructor tooling; not in the bundle). Design: docs/releases.md.
+
+* :func:`stub_source` keeps a module as it is except its graded functions: each keeps
+  its signature and docstring, and its body becomes a ``NotImplementedError`` that
+  names the exercise asking for it. Private helpers that only graded functions used
+  are dropped with them.
+* :func:`check_module_source` writes a ``chNN.py`` that registers the module's checks
+  from ``chNN.json``/``chNN.npz`` (see :mod:`course_nn.release_credit.stored`). A
+  check's ``judge`` (right in more than one way, so not a stored output) ships as code,
+  with the constants and helpers it names; it must not call ``course_nn`` code.
+"""
+
+from __future__ import annotations
+
+import ast
+import dis
+import inspect
+import sys
+import textwrap
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from course_nn.release_credit.graded import GradedFunction
+
+#: What the compare helpers a judge may use are imported from in the bundle.
+SHIPPED_IMPORTS = {"course_nn.grading.compare", "course_nn.grading.core"}
+
+
+def stub_message(graded: GradedFunction) -> str:
+    return (f"{graded.name} answers {graded.exercise}, and this for-credit copy of course_nn "
+            f"holds no answer: write it yourself in exercises/{graded.exercise}")
+
+
+def _top_level_functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
+    return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+def _replace_body(lines: list[str], node: ast.FunctionDef, message: str) -> None:
+    """Lines of ``node`` after its docstring become one ``raise`` (in place)."""
+    body = node.body
+    has_doc = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None),
+                                                            ast.Constant) \
+        and isinstance(body[0].value.value, str)
+    first = body[1] if has_doc and len(body) > 1 else None if has_doc else body[0]
+    indent = " " * (body[0].col_offset)
+    stub = f"{indent}raise NotImplementedError({message!r})"
+    if first is None:  # docstring only
+        lines[body[0].end_lineno - 1] += "\n" + stub
+        return
+    start, end = first.lineno - 1, node.end_lineno
+    lines[start:end] = [stub] + [None] * (end - start - 1)  # type: ignore[list-item]
+
+
+def _names_used(tree: ast.AST, skip: set[str]) -> set[str]:
+    """Names read anywhere outside the top-level functions named in ``skip``."""
+    used: set[str] = set()
+    for node in tree.body:  # type: ignore[attr-defined]
+        if isinstance(node, ast.FunctionDef) and node.name in skip:
+            continue
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                used.add(sub.id)
+            elif isinstance(sub, ast.Attribute):
+                used.add(sub.attr)
+            elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                used.update(sub.value.replace(",", " ").split())  # __all__ entries
+    return used
+
+
+def stub_source(source: str, graded: list[GradedFunction], imported: set[str]) -> str:
+    """``source`` with every graded function stubbed and its now-unused private helpers gone.
+
+    ``imported`` holds names other modules import from this one (kept in any case).
+    """
+    tree = ast.parse(source)
+    defs = _top_level_functions(tree)
+    targets = {g.name: g for g in graded if g.name in defs}
+    if not targets:
+        return source
+    lines: list[Any] = source.splitlines()
+    for name, g in targets.items():
+        _replace_body(lines, defs[name], stub_message(g))
+    stubbed = ast.parse("\n".join(x for x in lines if x is not None))
+    dropped: set[str] = set()
+    while True:  # private helpers only the removed code used
+        used = _names_used(stubbed, dropped)
+        unused = {n for n in _top_level_functions(stubbed) if n.startswith("_") and n not in used
+                  and n not in imported and n not in dropped}
+        if not unused:
+            break
+        dropped |= unused
+    text = "\n".join(x for x in lines if x is not None).splitlines()
+    answers = _answer_constants(tree, set(targets), _names_read(stubbed, dropped | set(targets)))
+    removed = [n for n in stubbed.body if isinstance(n, ast.FunctionDef) and n.name in dropped]
+    blanked = [n for n in stubbed.body if isinstance(n, (ast.Assign, ast.AnnAssign))
+               and _assigned(n) & answers]
+    for node in sorted(removed + blanked, key=lambda n: -n.lineno):
+        start = (node.decorator_list[0].lineno if getattr(node, "decorator_list", None)
+                 else node.lineno) - 1
+        names = ", ".join(sorted(_assigned(node))) if node in blanked else ""
+        text[start:node.end_lineno] = [f"{names} = None  # an answer: not in the for-credit release"
+                                       ] if names else []
+    return "\n".join(text) + "\n"
+
+
+def _names_read(tree: ast.Module, skip: set[str]) -> set[str]:
+    """Names loaded outside the top-level functions in ``skip``."""
+    return {sub.id for node in tree.body
+            if not (isinstance(node, ast.FunctionDef) and node.name in skip)
+            for sub in ast.walk(node) if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load)}
+
+
+def _assigned(node: ast.AST) -> set[str]:
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return {t.id for t in targets if isinstance(t, ast.Name)}
+
+
+def _answer_constants(tree: ast.Module, graded: set[str], used_elsewhere: set[str]) -> set[str]:
+    """Module constants (UPPER_CASE) that only graded functions read: the answer is in them
+    (``XNOR_PARAMS``, the weights of the XNOR network)."""
+    constants = {name for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                 for name in _assigned(node) if name.isupper()}
+    read_by_graded = {sub.id for node in tree.body if isinstance(node, ast.FunctionDef)
+                      and node.name in graded for sub in ast.walk(node)
+                      if isinstance(sub, ast.Name)}
+    return (constants & read_by_graded) - used_elsewhere
+
+
+# --- generated check modules --------------------------------------------------------------
+#: Course functions a shipped judge or hint may call, by a third-party equivalent: the
+#: bundle holds no course reference, and these are not answers (SciPy's own code).
+EQUIVALENTS = {
+    ("course_nn.activations", "sigmoid"): "from scipy.special import expit as sigmoid",
+}
+
+
+def lambda_source(func: Callable[..., Any]) -> str | None:
+    """The text of a one-line ``lambda`` (as written in a dict or a call), or ``None``."""
+    try:
+        line = inspect.getsource(func).splitlines()[0]
+    except (OSError, TypeError, IndexError):
+        return None
+    start = line.find("lambda")
+    if start < 0 or line.count("lambda") > 1:
+        return None
+    text = line[start:].rstrip()
+    while text:  # drop what follows the lambda (",", ")", a comment) until it parses alone
+        try:
+            if isinstance(ast.parse(text, mode="eval").body, ast.Lambda):
+                return text
+        except SyntaxError:
+            pass
+        text = text[:-1].rstrip()
+    return None
+
+
+def _value_source(value: Any) -> str | None:
+    """Python text for a plain value (numbers, strings, arrays, dicts, one-line lambdas)."""
+    if isinstance(value, (bool, int, float, str, type(None))) and not isinstance(value, np.generic):
+        return repr(value)
+    if isinstance(value, np.floating):
+        return repr(float(value))
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return f"np.array({value.tolist()!r}, dtype=np.{value.dtype.name})"
+    if isinstance(value, (tuple, list)):
+        items = [_value_source(v) for v in value]
+        if None in items:
+            return None
+        body = ", ".join(items) + ("," if isinstance(value, tuple) and len(items) == 1 else "")
+        return f"({body})" if isinstance(value, tuple) else f"[{body}]"
+    if isinstance(value, dict):
+        items = [(_value_source(k), _value_source(v)) for k, v in value.items()]
+        if any(k is None or v is None for k, v in items):
+            return None
+        return "{" + ", ".join(f"{k}: {v}" for k, v in items) + "}"
+    if isinstance(value, types.FunctionType) and value.__name__ == "<lambda>":
+        return lambda_source(value)
+    return None
+
+
+def _constant_source(name: str, value: Any) -> str | None:
+    text = _value_source(value)
+    return None if text is None else f"{name} = {text}"
+
+
+def function_source(func: Callable[..., Any], done: dict[str, str] | None = None
+                    ) -> dict[str, str]:
+    """Source of ``func`` (a function or class) and of the constants and check helpers it
+    needs, by name.
+
+    Raises ``ValueError`` when it needs anything else (a ``course_nn`` function above all).
+    """
+    done = {} if done is None else done
+    done[func.__name__] = textwrap.dedent(inspect.getsource(func))
+    methods = [m for m in vars(func).values() if isinstance(m, types.FunctionType)] \
+        if isinstance(func, type) else [func]
+    for method in methods:
+        _dependencies(method, done)
+    return done
+
+
+def _dependencies(func: Callable[..., Any], done: dict[str, str]) -> None:
+    """Add what ``func``'s global names stand for to ``done`` (see :func:`function_source`)."""
+    scope = func.__globals__
+    stack, names = [func.__code__], set()
+    while stack:
+        code = stack.pop()
+        names |= {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
+        stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    for name in sorted(names):
+        if name in done or name not in scope:
+            continue  # a builtin, or already written
+        value = scope[name]
+        module = getattr(value, "__module__", "") or ""
+        if value is np:
+            done[name] = "import numpy as np"
+        elif isinstance(value, types.ModuleType) and value.__name__ in sys.stdlib_module_names:
+            done[name] = (f"import {value.__name__}" if name == value.__name__
+                          else f"import {value.__name__} as {name}")
+        elif (module, getattr(value, "__name__", "")) in EQUIVALENTS:
+            done[name] = EQUIVALENTS[module, value.__name__]
+        elif callable(value) and module in SHIPPED_IMPORTS:
+            done[name] = f"from {module} import {name}"
+        elif isinstance(value, (types.FunctionType, type)) and module.startswith(
+                "course_nn.grading.checks") and not (isinstance(value, types.FunctionType)
+                                                     and value.__name__ == "<lambda>"):
+            function_source(value, done)
+        elif (line := _constant_source(name, value)) is not None:
+            done[name] = line
+        else:
+            raise ValueError(f"{func.__name__} needs {name} ({type(value).__name__}), "
+                             "which the for-credit bundle cannot ship")
+
+
+def judge_source(key: str, judge: Callable[..., Any], done: dict[str, str]) -> str:
+    """Code binding ``key`` to a copy of ``judge`` (or of a hint); a closure is rebuilt by a
+    small maker that sets its free variables (plain values, one-line lambdas) first."""
+    if not judge.__closure__:
+        if judge.__name__ == "<lambda>":
+            _dependencies(judge, done)
+            text = lambda_source(judge)
+            if text is None:
+                raise ValueError(f"{key}: a lambda that is not on one line")
+            return f"{key} = {text}"
+        function_source(judge, done)
+        return f"{key} = {judge.__name__}"
+    _dependencies(judge, done)
+    lines = [f"def _make_{key}():"]
+    for name, cell in zip(judge.__code__.co_freevars, judge.__closure__, strict=True):
+        value = cell.cell_contents
+        line = _constant_source(name, value)
+        if line is None and isinstance(value, types.FunctionType):
+            _dependencies(value, done)
+        if line is None:
+            raise ValueError(f"{key}: the free variable {name} is not a plain value")
+        lines.append(f"    {line}")
+    lines.append(textwrap.indent(textwrap.dedent(inspect.getsource(judge)).rstrip(), "    "))
+    lines += [f"    return {judge.__name__}", "", "", f"{key} = _make_{key}()"]
+    return "\n".join(lines)
+
+
+def check_module_source(module: str, exercise: str | None,
+                        judges: dict[str, Callable[..., Any]],
+                        hints: dict[str, tuple[Callable[..., Any], ...]] | None = None) -> str:
+    """A generated ``chNN.py``: register the stored checks, with the judges as code
+    (``judges`` maps the key a check's JSON entry names to the live judge), and the hints
+    of the checks in ``hints`` (check name -> hints) as code too."""
+    parts: dict[str, str] = {}
+    hints = hints or {}
+    bindings = [judge_source(key, judge, parts) for key, judge in judges.items()]
+    hint_keys: dict[str, list[str]] = {}
+    for name, functions in hints.items():
+        hint_keys[name] = [f"hint_{name}_{i}" for i in range(len(functions))]
+        bindings += [judge_source(k, f, parts) for k, f in zip(hint_keys[name], functions,
+                                                               strict=True)]
+    imports = sorted((v for v in parts.values() if v.startswith(("import ", "from "))),
+                     key=lambda v: (v.startswith("from "), v))
+    code_starts = ("def ", "@", "class ")
+    constants = sorted(v for v in parts.values() if not v.startswith(("import ", "from ",
+                                                                      *code_starts)))
+    functions = [v for v in parts.values() if v.startswith(code_starts)]
+    short = module.rsplit(".", 1)[-1]
+    about = f"exercise {exercise}" if exercise else "no released exercise"
+    code = ["\n\n\n".join(f.rstrip() for f in functions + bindings)] if bindings else []
+    judge_map = ", ".join(f"{key!r}: {key}" for key in judges)
+    hint_map = ", ".join(f"{name!r}: ({', '.join(keys)},)" for name, keys in hint_keys.items())
+    body = [
+        f'"""Checks of {short} ({about}), generated for the for-credit release.\n\n'
+        f"Public cases, expected outputs and the hints for typical mistakes are stored in\n"
+        f"{short}.json and {short}.npz (docs/releases.md); hidden cases are not here.\n"
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        *imports,
+        "from course_nn.release_credit.stored import register_stored",
+        "",
+        *constants,
+        *(["", ""] if constants else [""]),
+        *code,
+        *(["", ""] if code else []),
+        f"register_stored(__file__, judges={{{judge_map}}}, hints={{{hint_map}}})",
+    ]
+    return "\n".join(body) + "\n"
