@@ -1,6 +1,12 @@
 """Write the student bundle (``make student-release``): everything a student needs, nothing more.
 
-Book: none (instructor tooling); DESIGN.md, "Exercises: one source of truth per check".
+Book: none (instructor tooling); DESIGN.md, "Exercises: one source of truth per check";
+docs/releases.md, "Open or for credit".
+
+Two modes. ``open`` (this module, the default) is the open course as a bundle: book
+sources and the whole ``course_nn`` with its reference implementations, for
+self-learners. ``for-credit`` (``--mode for-credit``, ``make student-release
+MODE=for-credit``) holds no answer code: see :mod:`course_nn.release_credit.bundle`.
 
 The bundle holds the book sources, the ``course_nn`` package (with its checks, so
 ``check(...)`` and ``course-nn check`` work offline), the released ``exercises/``,
@@ -16,6 +22,7 @@ import argparse
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,12 +132,28 @@ def build(dest: Path = ROOT / "dist" / "student", root: Path = ROOT, archive: bo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dest", type=Path, default=ROOT / "dist" / "student")
+    parser.add_argument("--mode", choices=("open", "for-credit"), default="open",
+                        help="open: the open course; for-credit: no answer code [open]")
+    parser.add_argument("--dest", type=Path,
+                        help="[dist/student, or dist/student-for-credit with --mode for-credit]")
     parser.add_argument("--zip", action="store_true", help="also write DEST.zip")
     args = parser.parse_args(argv)
-    bundle = build(args.dest, archive=args.zip)
-    files = sum(1 for p in bundle.rglob("*") if p.is_file())
-    print(f"student bundle: {bundle} ({files} files; no solutions, gradebook or hidden tests)")
+    if args.mode == "for-credit":
+        from course_nn.release_credit.bundle import DEFAULT_DEST, BuildError
+        from course_nn.release_credit.bundle import build as build_for_credit
+
+        try:
+            bundle = build_for_credit(args.dest or DEFAULT_DEST, archive=args.zip)
+        except BuildError as err:
+            print(f"student-release: error: {err}", file=sys.stderr)
+            return 1
+        what = "no answer code, no solutions, gradebook or hidden cases"
+    else:
+        bundle = build(args.dest or ROOT / "dist" / "student", archive=args.zip)
+        what = "no solutions, gradebook or hidden tests"
+    files = [p for p in bundle.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files) / 2**20
+    print(f"student bundle ({args.mode}): {bundle} ({len(files)} files, {size:.1f} MiB; {what})")
     return 0
 
 

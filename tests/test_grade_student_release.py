@@ -73,3 +73,14 @@ def test_book_table_of_contents_resolves_in_the_bundle(bundle):
         stack += entry.get("sections", [])
     for name in files:
         assert any((bundle / f"{name}{ext}").exists() for ext in ("", ".md", ".ipynb")), name
+
+
+def test_open_is_the_default_mode_and_keeps_the_references(tmp_path, capsys):
+    """Does `make student-release` (no MODE) still write the open bundle, references and all?"""
+    from course_nn.student_release import main
+
+    assert main(["--dest", str(tmp_path / "student")]) == 0
+    assert "student bundle (open)" in capsys.readouterr().out
+    softmax = (tmp_path / "student" / "course_nn" / "softmax.py").read_text()
+    assert softmax == (ROOT / "course_nn" / "softmax.py").read_text()
+    assert not (tmp_path / "student" / "course_nn" / "grading" / "checks" / "ch04.json").exists()
