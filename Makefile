@@ -56,8 +56,8 @@ lint: $(STAMP)  ## ruff
 release: $(STAMP)  ## regenerate exercises/ from solutions/ (nbgrader generate_assignment)
 	$(PY) -m course_nn.release
 
-student-release: $(STAMP)  ## write the student bundle dist/student/ (no solutions, gradebook or hidden tests)
-	$(PY) -m course_nn.student_release
+student-release: $(STAMP) $(if $(filter for-credit,$(MODE)),book)  ## student bundle: dist/student/ (open), or MODE=for-credit dist/student-for-credit/ (no answer code)
+	$(PY) -m course_nn.student_release --mode $(or $(MODE),open)
 
 grade: $(STAMP)  ## grade submitted/<student>/<assignment>/ with the hardened grader: make grade A=ex01_linear_regression
 	$(BIN)/course-nn grade $(A)
