@@ -1,12 +1,20 @@
 """Checks for exercise 3, deep neural networks (book chapter 3).
 
+Graded items (kind, function): implement ``mlp_forward_2layer``, ``count_parameters``,
+``params_to_vector``, ``vector_to_params``; by hand ``parameters_by_hand() -> (number of
+parameters, number of biases, index of the first entry of b2 in θ)`` for the network
+:data:`BY_HAND_SIZES` described in words; debugging ``mlp_forward``, given with every
+hidden layer reading the input again (:data:`BUGGY_MLP_FORWARD`); transfer
+``max_network() -> [(W1, b1), (W2, b2), ...]``, a ReLU network computing max(x1, x2)
+exactly, graded as a structure (ReLU hidden layers, linear output) at points of every
+sign and scale (``Case.probe``). Hints name the symptom and the concept, never the code
+(``tests/test_hints.py``).
+
 Graded signatures (cases are plain arrays, numbers and strings, so every argument
 below is one; a network's parameters are passed layer by layer or as θ):
 
 ``mlp_forward_2layer(X, W1, b1, W2, b2) -> (n, M)``
     ReLU hidden layer, linear output: ``relu(X @ W1.T + b1) @ W2.T + b2``.
-``mlp_forward_3layer(X, W1, b1, W2, b2, W3, b3) -> (n, M)``
-    Two ReLU hidden layers, linear output.
 ``mlp_forward(theta, layer_sizes, X, activation) -> (n, M)``
     Any depth: ``theta`` is the flat parameter vector, ``layer_sizes`` an int array
     [p, U1, ..., M], ``activation`` "relu", "sigmoid" or "tanh" (hidden layers only).
@@ -24,25 +32,14 @@ from __future__ import annotations
 import numpy as np
 
 from course_nn.activations import get_activation, relu
-from course_nn.grading.compare import flatten_output, to_float_array
-from course_nn.grading.core import Case, Check, register
+from course_nn.grading.checks.ch02 import Structure, _layers
+from course_nn.grading.compare import same_answer as _same
+from course_nn.grading.compare import to_float_array
+from course_nn.grading.core import Case, Check, flat_numbers, numbers_judge, register
 from course_nn.mlp import count_parameters, mlp_forward, params_to_vector, vector_to_params
 
 
 # --- helpers shared by the hints -------------------------------------------------------
-def _same(got, alternative) -> bool:
-    """Does the student's output equal a known wrong answer, array by array?"""
-    try:
-        want = [np.asarray(a, dtype=np.float64) for a in flatten_output(alternative)]
-        have = [to_float_array(g) for g in flatten_output(got)]
-    except (TypeError, ValueError):
-        return False
-    return len(want) == len(have) and all(
-        w.shape == h.shape and np.allclose(h, w, rtol=1e-6, atol=1e-8)
-        for w, h in zip(want, have, strict=True)
-    )
-
-
 def _forward_variant(params, X, hidden, output=None, transpose_weights=False, bias=True):
     """A forward pass with a configurable mistake; None if its shapes do not fit."""
     Q = np.asarray(X, dtype=np.float64)
@@ -57,6 +54,18 @@ def _forward_variant(params, X, hidden, output=None, transpose_weights=False, bi
     return Q
 
 
+def _forward_unchained(params, X, hidden):
+    """Every hidden layer applied to X itself (the planted bug); None if shapes do not fit."""
+    Q = np.asarray(X, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        for W, b in params[:-1]:
+            if X.shape[1] != W.shape[1]:
+                return None
+            Q = hidden(X @ W.T + b)
+        W, b = params[-1]
+        return Q @ W.T + b if Q.shape[1] == W.shape[1] else None
+
+
 def _layer_pairs(args):
     """(X, W1, b1, W2, b2, ...) -> X, [(W1, b1), (W2, b2), ...]."""
     return args[0], list(zip(args[1::2], args[2::2], strict=True))
@@ -68,25 +77,28 @@ def _forward_hints(unpack):
     def hint(case, expected, got):
         params, X, h = unpack(case.args)
         if _same(np.transpose(to_float_array(got)), expected):
-            return ("weights applied as W @ x instead of X @ W.T: with samples in rows a layer "
-                    "is Q = X @ W.T + b, which keeps one row per sample")
+            return ("the result has one column per sample: with samples in rows, every layer "
+                    "must keep one row per sample")
         if _same(got, _forward_variant(params, X, h, transpose_weights=True)):
-            return ("weights applied as X @ W instead of X @ W.T: W has shape (outputs, "
-                    "inputs), as in torch.nn.Linear")
+            return ("the weight matrices are applied transposed: each has one row per unit of "
+                    "its layer and one column per input, as in PyTorch's linear layer")
         if _same(got, _forward_variant(params, X, h, output=h)):
-            return ("last layer should be linear (no activation on the output): the logits "
-                    "or y_hat of the last layer are W @ q + b, without h")
+            return ("the last layer has an activation: the output layer is linear, its values "
+                    "are the network's raw outputs")
         if _same(got, _forward_variant(params, X, lambda z: z)):
-            return ("the hidden layers need the activation h: without it the whole network "
+            return ("the hidden layers need the activation: without it the whole network "
                     "is one linear map")
         if _same(got, _forward_variant(params, X, h, bias=False)):
-            return "the biases b are missing: add b after each matrix product"
+            return "the offsets are missing: every unit adds its own bias"
+        if _same(got, _forward_unchained(params, X, h)):
+            return ("every hidden layer reads the input again instead of the previous layer's "
+                    "output: the layers are not chained")
         return None
 
     return hint
 
 
-# --- mlp_forward_2layer / mlp_forward_3layer -------------------------------------------
+# --- mlp_forward_2layer ------------------------------------------------------------------
 def _forward_layers(X, *weights_and_biases):
     X, params = _layer_pairs((X, *weights_and_biases))
     return mlp_forward(params, X, "relu")
@@ -95,11 +107,6 @@ def _forward_layers(X, *weights_and_biases):
 def mlp_forward_2layer(X, W1, b1, W2, b2):
     """Reference for the graded two-layer forward pass (ReLU hidden, linear output)."""
     return _forward_layers(X, W1, b1, W2, b2)
-
-
-def mlp_forward_3layer(X, W1, b1, W2, b2, W3, b3):
-    """Reference for the graded three-layer forward pass (ReLU hidden, linear output)."""
-    return _forward_layers(X, W1, b1, W2, b2, W3, b3)
 
 
 def _random_layers(rng, sizes, n, scale=1.0):
@@ -152,26 +159,6 @@ register(Check(
 ))
 
 
-def _forward_3layer_public():
-    rng = np.random.default_rng(3)
-    return [
-        Case(tuple(np.round(a, 1) for a in _random_layers(rng, [2, 2, 2, 2], 2)),
-             "square weights"),
-        Case(tuple(np.round(a, 1) for a in _random_layers(rng, [3, 4, 5, 2], 3)),
-             "layer sizes [3, 4, 5, 2]"),
-    ]
-
-
-register(Check(
-    name="mlp_forward_3layer",
-    reference=mlp_forward_3layer,
-    public_cases=_forward_3layer_public,
-    hidden_cases=_forward_hidden(3),
-    arg_names=("X", "W1", "b1", "W2", "b2", "W3", "b3"),
-    hints=(_forward_hints(_hint_layers),),
-))
-
-
 # --- mlp_forward(theta, layer_sizes, X, activation) ------------------------------------
 def mlp_forward_theta(theta, layer_sizes, X, activation):
     """Reference for the graded any-depth forward pass from the parameter vector θ."""
@@ -191,6 +178,7 @@ def _mlp_forward_public():
         Case((np.round(rng.normal(size=9), 1), np.array([2, 3]), np.array([[1.0, -1.0]]),
               "relu"), "one layer (softmax regression's logits): [2, 3]"),
         _theta_case(rng, [2, 3, 2], 3, "relu", "[2, 3, 2], relu"),
+        _theta_case(rng, [3, 3, 3, 2], 3, "tanh", "[3, 3, 3, 2], tanh: two hidden layers"),
         _theta_case(rng, [3, 4, 4, 2], 2, "sigmoid", "[3, 4, 4, 2], sigmoid"),
     ]
 
@@ -225,8 +213,7 @@ def _hint_theta_order(case, expected, got):
     if _same(got, _forward_variant(bias_first, X, h)):
         return "theta unpacked in the wrong order: each layer's weights come before its bias"
     if _same(got, _forward_variant(fortran, X, h)):
-        return ("vec W is the row-major ravel: reshape each block to (out, in) with the default "
-                "order='C', not column by column")
+        return "each weight block of theta is read row after row, not column by column"
     return None
 
 
@@ -269,13 +256,13 @@ def _hint_vectorise(case, expected, got):
     Ws, bs = case.args[::2], case.args[1::2]
     if _same(got, np.concatenate([np.concatenate([W.ravel(order="F"), b])
                                   for W, b in zip(Ws, bs, strict=True)])):
-        return ("vec W must be the row-major ravel W.ravel() (row after row), not column by "
-                "column (order='F' or W.T.ravel())")
+        return "each weight matrix is flattened row after row, not column by column"
     if _same(got, np.concatenate([np.concatenate([b, W.ravel()])
                                   for W, b in zip(Ws, bs, strict=True)])):
-        return "order is [vec W1, b1, vec W2, b2, ...]: each layer's weights come before its bias"
+        return "each layer's weights come before its bias"
     if _same(got, np.concatenate([W.ravel() for W in Ws] + list(bs))):
-        return "order is [vec W1, b1, vec W2, b2, ...], layer by layer, not all weights first"
+        return ("the parameters go layer by layer, each layer's weights followed by its "
+                "biases, not all weights first")
     return None
 
 
@@ -311,16 +298,27 @@ def _vector_to_params_hidden(rng):
 def _hint_unvectorise(case, expected, got):
     theta, sizes = case.args
     pairs = [(W.T, b) for W, b in vector_to_params(theta, sizes)]
-    flipped, start = [], 0
+    flipped, in_rows, skipping, start, short = [], [], [], 0, 0
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-        flipped.append(theta[start : start + fan_in * fan_out].reshape(fan_in, fan_out).T)
-        flipped.append(theta[start + fan_in * fan_out : start + (fan_in + 1) * fan_out])
+        block = theta[start : start + fan_in * fan_out]
+        flipped.append(block.reshape(fan_in, fan_out).T)
+        in_rows.append(block.reshape(fan_in, fan_out))
+        bias = theta[start + fan_in * fan_out : start + (fan_in + 1) * fan_out]
+        flipped.append(bias)
+        in_rows.append(bias)
+        skipping.append(theta[short : short + fan_in * fan_out].reshape(fan_out, fan_in))
+        skipping.append(theta[short + fan_in * fan_out : short + (fan_in + 1) * fan_out])
         start += (fan_in + 1) * fan_out
-    if _same(got, pairs):
-        return "W must have shape (out, in) = (layer_sizes[l+1], layer_sizes[l]), as nn.Linear"
+        short += fan_in * fan_out
+    if _same(got, pairs) or _same(got, in_rows):
+        return ("each weight matrix has one row per unit of its layer and one column per "
+                "input, as in PyTorch's linear layer")
+    if len(sizes) > 2 and _same(got, skipping):
+        return ("each layer's block holds its weights and then its biases: the next layer "
+                "starts after both")
     if _same(got, flipped):
-        return ("reshape each weight block to (out, in) in row-major order; reshaping to "
-                "(in, out) and transposing reads it column by column")
+        return ("each weight block is read row after row into a matrix with one row per "
+                "unit; one row per input followed by a transpose reads it column by column")
     return None
 
 
@@ -350,7 +348,7 @@ def _count_hidden(rng):
 def _hint_count(case, expected, got):
     sizes = [int(s) for s in case.args[0]]
     if _same(got, sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))):
-        return "count the biases too: a layer from s_in to s_out units has (s_in + 1) * s_out"
+        return "count the biases too: every unit of a hidden or output layer has one"
     return None
 
 
@@ -361,4 +359,152 @@ register(Check(
     hidden_cases=_count_hidden,
     arg_names=("layer_sizes",),
     hints=(_hint_count,),
+))
+
+
+# --- parameters_by_hand: an architecture described in words ------------------------------
+#: "28 x 28 grey images, hidden layers of 100 and 50 units, one output per digit".
+BY_HAND_SIZES = (784, 100, 50, 10)
+
+
+def parameters_by_hand_reference():
+    """(parameters, biases, index of the first entry of b2 in θ) of :data:`BY_HAND_SIZES`."""
+    sizes = BY_HAND_SIZES
+    start_b2 = (sizes[0] + 1) * sizes[1] + sizes[1] * sizes[2]
+    return count_parameters(list(sizes)), sum(sizes[1:]), start_b2
+
+
+def _hint_parameters_by_hand(case, expected, got):
+    try:
+        numbers = flat_numbers(got)
+    except (TypeError, ValueError):
+        numbers = np.zeros(0)
+    if numbers.size != 3:
+        return ("return three numbers: the number of parameters, the number of biases, and "
+                "the position in theta of the first bias of the second layer")
+    total, biases, start = numbers
+    p, U1, U2, M = BY_HAND_SIZES
+    if total != expected[0]:
+        weights_only = p * U1 + U1 * U2 + U2 * M
+        if total == weights_only:
+            return "the total leaves out the biases: every unit of a hidden or output layer has one"
+        if total == expected[0] + p:
+            return "the input layer has no biases: its units are the pixels themselves"
+        if total in (count_parameters([28, U1, U2, M]), count_parameters([p, U1, U2, 1])):
+            return ("the sizes were read wrongly: an image enters as the vector of all its "
+                    "pixels, and there is one output per class")
+        return "the total is off: for each layer, its weights plus its biases"
+    if biases != expected[1]:
+        return "the biases: one per unit of every hidden and output layer, none for the inputs"
+    if start == expected[2] + 1:
+        return "positions in theta count from zero here, as NumPy indexes"
+    if start == (p + 1) * U1:  # the second layer's biases put before its weights
+        return "in theta each layer's weights come before its biases"
+    if start == expected[2] - U1:
+        return "the first layer's biases come before the second layer's weights in theta"
+    return ("the position is off: count every entry of theta that comes before it, layer "
+            "by layer, weights then biases")
+
+
+register(Check(
+    name="parameters_by_hand",
+    reference=parameters_by_hand_reference,
+    public_cases=lambda: [Case((), "your numbers for the network of the task")],
+    hidden_cases=lambda rng: [Case((), "your numbers for the network of the task")],
+    arg_names=(),
+    hints=(_hint_parameters_by_hand,),
+    judge=numbers_judge(0.0),  # counts are exact
+))
+
+
+# --- mlp_forward: debugging ------------------------------------------------------------
+#: The forward pass handed out in the exercise: every hidden layer reads X again.
+BUGGY_MLP_FORWARD = '''def mlp_forward(theta, layer_sizes, X, activation):
+    """MLP forward pass from theta; hidden activation by name; linear output (n, M)."""
+    h = {"relu": lambda z: np.maximum(z, 0.0),
+         "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
+         "tanh": np.tanh}[activation]
+    layers = vector_to_params(theta, layer_sizes)
+    Q = np.asarray(X, dtype=float)
+    for W, b in layers[:-1]:
+        Q = h(X @ W.T + b)
+    W, b = layers[-1]
+    return Q @ W.T + b
+'''
+
+
+# --- max_network: transfer, graded as a structure ----------------------------------------------
+MAX_PARAMS = [
+    (np.array([[1.0, 0.0], [-1.0, 0.0], [-1.0, 1.0]]), np.zeros(3)),  # x1+, x1-, (x2 - x1)+
+    (np.array([[1.0, -1.0, 1.0]]), np.zeros(1)),  # x1 + (x2 - x1)+ = max(x1, x2)
+]
+
+
+def relu_network_outputs(layers, X: np.ndarray) -> np.ndarray:
+    """ReLU hidden layers, a linear output unit: one number per row of X."""
+    Q = np.asarray(X, dtype=np.float64)
+    for W, b in layers[:-1]:
+        Q = relu(Q @ W.T + b)
+    W, b = layers[-1]
+    return (Q @ W.T + b)[:, 0]
+
+
+def _max_probe_public() -> np.ndarray:
+    return np.array([[1.0, 2.0], [3.0, -1.0], [-2.0, -5.0], [-1.0, -1.0], [0.0, 0.0],
+                     [2.5, 2.5], [-3.0, 4.0], [100.0, -50.0], [-0.5, 0.25]])
+
+
+def _max_probe_hidden(rng) -> np.ndarray:
+    X = rng.normal(size=(40, 2)) * rng.choice([0.01, 1.0, 100.0, 1e4], size=(40, 1))
+    tied = rng.normal(size=(4, 1)) * 10
+    return np.concatenate([X, np.hstack([tied, tied]), -np.abs(X[:8])])
+
+
+def _max_judge(case, expected, got):
+    layers, problem = _layers(got, 2)
+    if problem:
+        return f"not a network: {problem}"
+    X = case.probe
+    want = X.max(axis=1)
+    with np.errstate(all="ignore"):
+        out = relu_network_outputs(layers, X)
+    off = ~(np.abs(out - want) <= 1e-7 * (1.0 + np.abs(want)))
+    if not off.any():
+        return None
+    first = int(np.argmax(off))
+    return (f"at x = {X[first].tolist()} the network gives {out[first]:.6g}, the larger "
+            f"input is {want[first]:.6g} ({int(off.sum())} of {len(X)} points off)")
+
+
+def _hint_max(case, expected, got):
+    layers, problem = _layers(got, 2)
+    if problem:
+        return ("return the parameters of a network, not its outputs: the weight matrix and the "
+                "offsets of each layer, layer by layer")
+    if len(layers) == 1:
+        return ("a network without a hidden layer is linear, and the maximum is not: it has a "
+                "kink where the two inputs are equal")
+    X = case.probe
+    with np.errstate(all="ignore"):
+        off = ~np.isclose(relu_network_outputs(layers, X), X.max(axis=1), rtol=1e-7, atol=1e-7)
+    positive = np.all(X > 0, axis=1)
+    if not off[positive].any() and off[~positive].any():
+        return ("right where both inputs are positive, wrong where one is negative: a ReLU unit "
+                "passes only the positive part of what it receives, so a quantity that can be "
+                "negative has to be carried by two units")
+    return ("work a few points through your network by hand, including one where the second "
+            "input is the larger, and one where both are negative")
+
+
+register(Check(
+    name="max_network",
+    reference=lambda: Structure(MAX_PARAMS, "a ReLU network computing the larger of its two "
+                                            "inputs (its weights are not shown)"),
+    public_cases=lambda: [Case((), "points of both signs and several scales",
+                               probe=_max_probe_public())],
+    hidden_cases=lambda rng: [Case((), "random points of every sign and scale, ties included",
+                                   probe=_max_probe_hidden(rng))],
+    arg_names=(),
+    hints=(_hint_max,),
+    judge=_max_judge,
 ))
