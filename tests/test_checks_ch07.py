@@ -1,7 +1,12 @@
 """Exercise 7's checks: references pass, typical mistakes fail with a teaching hint, and the
 accuracy-judged ``train_and_predict`` passes a trained model and fails a constant or a
 random predictor, on the notebook path (``check``) and on the hardened grader's path
-(``diagnose`` in the parent with answers rebuilt as float arrays)."""
+(``diagnose`` in the parent with answers rebuilt as float arrays).
+
+The table ``ITEMS`` lists every graded cell of ``ex07_lab`` with typical wrong answers
+(each must score 0 with a hint naming the mistake) and right answers written differently
+(each must score full marks), run through both grading paths (``tests/exercise_items.py``).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +18,24 @@ import pytest
 from course_nn.grading import REGISTRY, CheckFailure, check, diagnose
 from course_nn.grading.checks.ch07 import (
     ACCURACY_FLOOR,
+    BUGGY_PER_CLASS_RECALL,
+    confusion_by_hand_reference,
     digits_case,
     judge_accuracy,
+    judge_torch_model,
+    torch_softmax_regression,
     true_test_labels,
 )
 from course_nn.train import train_softmax_regression
+from tests.exercise_items import (
+    Item,
+    Wrong,
+    assert_outcomes,
+    assert_table,
+    hardened_scores,
+    notebook_scores,
+)
+from tests.notebooks import exercise_path, read
 
 pytestmark = [pytest.mark.ch7, pytest.mark.grading]
 
@@ -42,7 +60,7 @@ def test_student_style_confusion_matrix_passes():
 
 @pytest.mark.parametrize("mistake, hint", [
     ("transposed", "rows are the true classes"),
-    ("fancy_index", "np.add.at"),
+    ("fancy_index", "every sample must add one"),
     ("fractions", "the counts, not fractions"),
 ])
 def test_confusion_mistakes_are_named(mistake, hint):
@@ -71,8 +89,8 @@ def test_student_style_mistakes_pass():
 @pytest.mark.parametrize("mistake, hint", [
     ("all", "classified correctly"),
     ("ascending", "decreasing confidence"),
-    ("true_class", r"\*predicted\* class"),
-    ("mask", "not a True/False mask"),
+    ("true_class", "probability of the predicted class"),
+    ("mask", "not a mask"),
 ])
 def test_mistake_finding_errors_are_named(mistake, hint):
     with pytest.raises(CheckFailure, match=hint):
@@ -182,3 +200,242 @@ def test_the_judge_needs_the_floor_exactly():
     assert judge_accuracy(case, y_test, pred) is None
     pred[right - 1] = (pred[right - 1] + 1) % 10
     assert "below the floor" in judge_accuracy(case, y_test, pred)
+
+
+# --- the new items: by hand, debugging, the PyTorch classifier -----------------------------
+def test_by_hand_numbers():
+    """115 of 150 right; class 1: 40 of 61 predicted, 40 of 50 found."""
+    assert confusion_by_hand_reference() == pytest.approx((115 / 150, 40 / 61, 40 / 50))
+
+
+def test_the_given_recall_is_released_and_fails():
+    """Is the planted bug in the student's notebook, and does the check reject it?"""
+    text = "".join("".join(c["source"]) for c in read(exercise_path(A))["cells"])
+    assert BUGGY_PER_CLASS_RECALL.strip() in text
+    namespace = {"np": np}
+    exec(BUGGY_PER_CLASS_RECALL, namespace)
+    with pytest.raises(CheckFailure, match="still the given bug"):
+        check("per_class_recall", namespace["given_per_class_recall"])
+
+
+def test_the_torch_judge_wants_a_torch_models_parameters():
+    """The reference's own answer passes; the same labels with float64 parameters (a NumPy
+    model), or with parameters that do not give the labels, fail."""
+    case = digits_case(0, "seed 0")
+    labels, params = torch_softmax_regression(*case.args)
+    assert judge_torch_model(case, None, (labels, params)) is None
+    as_float64 = [p.astype(np.float64) + 1e-9 for p in params]
+    assert "not float32" in judge_torch_model(case, None, (labels, as_float64))
+    shuffled = [params[0][::-1].copy(), params[1][::-1].copy()]
+    assert "not the predictions" in judge_torch_model(case, None, (labels, shuffled))
+    assert "chain as nn.Linear" in judge_torch_model(case, None, (labels, [params[0].T, params[1]]))
+
+
+# --- the table of graded items -------------------------------------------------------------
+A = "ex07_lab"
+
+NUMPY_SOFTMAX_REGRESSION = '''def train_and_predict(X_train, y_train, X_test):
+    rng = np.random.default_rng(0)
+    n, p = X_train.shape
+    W, b = np.zeros((10, p)), np.zeros(10)
+    vW, vb = np.zeros_like(W), np.zeros_like(b)
+    for _ in range(30):
+        order = rng.permutation(n)
+        for start in range(0, n, 32):
+            batch = order[start:start + 32]
+            Z = X_train[batch] @ W.T + b
+            G = np.exp(Z - Z.max(axis=1, keepdims=True))
+            G /= G.sum(axis=1, keepdims=True)
+            G[np.arange(len(batch)), y_train[batch]] -= 1
+            G /= len(batch)
+            vW, vb = 0.9 * vW + G.T @ X_train[batch] + 1e-4 * W, 0.9 * vb + G.sum(axis=0)
+            W, b = W - 0.1 * vW, b - 0.1 * vb
+    return {RETURN}'''
+
+
+def numpy_model(ret="np.argmax(X_test @ W.T + b, axis=1)", epochs=30):
+    return NUMPY_SOFTMAX_REGRESSION.replace("{RETURN}", ret).replace(
+        "range(30)", f"range({epochs})")
+
+
+TORCH = '''import torch
+
+
+class DigitNet(torch.nn.Module):
+    def __init__(self, hidden):
+        super().__init__()
+        self.first, self.second = torch.nn.Linear(64, hidden), torch.nn.Linear(hidden, 10)
+
+    def forward(self, x):
+        return self.second(torch.{ACT}(self.first(x)))
+
+
+def train_digit_net(X_train, y_train):
+    torch.set_num_threads(1)
+    torch.manual_seed(1)
+    model = DigitNet(64)
+    optimiser = torch.optim.Adam(model.parameters(), lr={LR})
+    X, y = torch.tensor(X_train, dtype=torch.float32), torch.tensor(y_train)
+    for _ in range({EPOCHS}):
+        for rows in torch.randperm(len(y)).split(64):
+            optimiser.zero_grad()
+            torch.nn.functional.cross_entropy(model(X[rows]), y[rows]).backward()
+            optimiser.step()
+    return model
+
+
+def torch_train_and_predict(X_train, y_train, X_test):
+    model = train_digit_net(X_train, y_train)
+    labels = model(torch.tensor(X_test, dtype=torch.float32)).argmax(dim=1)
+    return {RETURN}'''
+
+
+def torch_model(act="tanh", lr="0.01", epochs="20", ret="labels, list(model.parameters())"):
+    return (TORCH.replace("{ACT}", act).replace("{LR}", lr).replace("{EPOCHS}", epochs)
+            .replace("{RETURN}", ret))
+
+
+ITEMS = [
+    Item("confusion_matrix", points=2, kind="implement", wrong=[
+        Wrong('''def confusion_matrix(y_true, y_pred, num_classes):
+    C = np.zeros((num_classes, num_classes), dtype=int)
+    np.add.at(C, (y_pred, y_true), 1)
+    return C''', hint_contains="transposed"),
+        Wrong('''def confusion_matrix(y_true, y_pred, num_classes):
+    C = np.zeros((num_classes, num_classes), dtype=int)
+    C[y_true, y_pred] += 1
+    return C''', hint_contains="every sample must add one"),
+        Wrong('''def confusion_matrix(y_true, y_pred, num_classes):
+    C = np.zeros((num_classes, num_classes))
+    np.add.at(C, (y_true, y_pred), 1)
+    return C / len(y_true)''', hint_contains="not fractions"),
+    ], right=[
+        '''def confusion_matrix(y_true, y_pred, num_classes):
+    C = np.zeros((num_classes, num_classes), dtype=int)
+    np.add.at(C, (y_true, y_pred), 1)
+    return C''',
+        '''def confusion_matrix(y_true, y_pred, num_classes):
+    return np.array([[np.sum((y_true == i) & (y_pred == j)) for j in range(num_classes)]
+                     for i in range(num_classes)])''',
+        '''def confusion_matrix(y_true, y_pred, num_classes):
+    return np.eye(num_classes, dtype=int)[y_true].T @ np.eye(num_classes, dtype=int)[y_pred]''',
+    ]),
+    Item("most_confident_mistakes", points=2, kind="implement", wrong=[
+        Wrong('''def most_confident_mistakes(P, y, k):
+    return np.argsort(-P.max(axis=1), kind="stable")[:k]''', hint_contains="classified correctly"),
+        Wrong('''def most_confident_mistakes(P, y, k):
+    wrong = np.flatnonzero(P.argmax(axis=1) != y)
+    return wrong[np.argsort(P[wrong].max(axis=1), kind="stable")][:k]''',
+              hint_contains="decreasing confidence"),
+        Wrong('''def most_confident_mistakes(P, y, k):
+    wrong = np.flatnonzero(P.argmax(axis=1) != y)
+    return wrong[np.argsort(-P[wrong, y[wrong]], kind="stable")][:k]''',
+              hint_contains="probability of the predicted class"),
+        Wrong('''def most_confident_mistakes(P, y, k):
+    return P.argmax(axis=1) != y''', hint_contains="not a mask"),
+    ], right=[
+        '''def most_confident_mistakes(P, y, k):
+    wrong = [i for i in range(len(y)) if np.argmax(P[i]) != y[i]]
+    return np.array(sorted(wrong, key=lambda i: (-np.max(P[i]), i))[:k], dtype=int)''',
+        '''def most_confident_mistakes(P, y, k):
+    confidence = np.where(P.argmax(axis=1) != y, P.max(axis=1), -1.0)
+    order = np.argsort(-confidence, kind="mergesort")
+    return order[confidence[order] >= 0][:k]''',
+    ]),
+    Item("confusion_by_hand", points=2, kind="by-hand", wrong=[
+        Wrong('''def confusion_by_hand():
+    return 115 / 150, 40 / 50, 40 / 61''', hint_contains="swapped"),
+        Wrong('''def confusion_by_hand():
+    return (50 / 55 + 40 / 50 + 25 / 45) / 3, 40 / 61, 40 / 50''',
+              hint_contains="not the mean of the classes' recalls"),
+        Wrong('''def confusion_by_hand():
+    return 115 / 150, 40 / 150, 40 / 150''', hint_contains="not by all samples"),
+        Wrong('''def confusion_by_hand():
+    return 0.77, 0.66''', hint_contains="return three numbers"),
+    ], right=[
+        '''def confusion_by_hand():
+    return 0.767, 0.656, 0.800''',
+        '''def confusion_by_hand():
+    C = np.array([[50, 2, 3], [4, 40, 6], [1, 19, 25]])
+    return np.trace(C) / C.sum(), C[1, 1] / C[:, 1].sum(), C[1, 1] / C[1].sum()''',
+    ]),
+    Item("per_class_recall", points=2, kind="debugging", wrong=[
+        Wrong(BUGGY_PER_CLASS_RECALL.replace("given_", ""), hint_contains="still the given bug"),
+        Wrong('''def per_class_recall(C):
+    return np.diag(C) / np.sum(C)''', hint_contains="divided by all samples"),
+        Wrong('''def per_class_recall(C):
+    return np.diag(C).astype(float)''', hint_contains="not counts"),
+    ], right=[
+        '''def per_class_recall(C):
+    return np.array([C[k, k] / C[k].sum() for k in range(len(C))])''',
+        '''def per_class_recall(C):
+    C = np.asarray(C, dtype=float)
+    return np.einsum("kk->k", C) / np.einsum("kj->k", C)''',
+    ]),
+    Item("train_and_predict", points=3, kind="implement", wrong=[
+        Wrong('''def train_and_predict(X_train, y_train, X_test):
+    return np.full(len(X_test), 3)''', hint_contains="same label"),
+        Wrong(numpy_model(epochs=1).replace("0.9 *", "0.0 *").replace("- 0.1 *", "- 0.001 *"),
+              hint_contains="below the floor"),
+        Wrong(numpy_model(ret="X_test @ W.T + b"), hint_contains="return the labels"),
+        Wrong(numpy_model(ret="np.argmax(X_train @ W.T + b, axis=1)"),
+              hint_contains="predict on X_test"),
+    ], right=[
+        numpy_model(),
+        numpy_model(ret="np.array([int(np.argmax(W @ x + b)) for x in X_test])"),
+    ]),
+    Item("torch_train_and_predict", points=4, kind="transfer", wrong=[
+        Wrong('''def train_digit_net(X_train, y_train):
+    raise NotImplementedError
+
+
+''' + numpy_model(ret="np.argmax(X_test @ W.T + b, axis=1), [W, b]").replace(
+            "def train_and_predict", "def torch_train_and_predict"),
+              hint_contains="not a torch model"),
+        Wrong(torch_model(lr="0.0001", epochs="1"), hint_contains="below the floor"),
+        Wrong(torch_model(ret="labels"), hint_contains="list of the model's parameters"),
+        Wrong(torch_model(ret="labels, list(DigitNet(64).parameters())"),
+              hint_contains="not the predictions of the returned parameters"),
+    ], right=[
+        torch_model(),
+        '''import torch
+
+
+def train_digit_net(X_train, y_train):
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 10))
+    optimiser = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
+    X, y = torch.as_tensor(X_train, dtype=torch.float32), torch.as_tensor(y_train)
+    for _ in range(25):
+        for rows in torch.randperm(len(y)).split(64):
+            optimiser.zero_grad()
+            loss = torch.nn.CrossEntropyLoss()(model(X[rows]), y[rows])
+            loss.backward()
+            optimiser.step()
+    return model
+
+
+def torch_train_and_predict(X_train, y_train, X_test):
+    model = train_digit_net(X_train, y_train)
+    with torch.no_grad():
+        scores = model(torch.as_tensor(X_test, dtype=torch.float32))
+    return scores.argmax(dim=1).numpy(), [p.detach().numpy() for p in model.parameters()]''',
+    ]),
+]
+
+
+def test_the_table_covers_every_graded_cell():
+    """Does the table list each graded cell with its points, every kind, and enough answers?"""
+    assert_table(A, ITEMS)
+
+
+def test_items_in_the_notebook_path():
+    """Through the in-notebook check (nbgrader's path): wrong 0 with the hint, right full."""
+    assert_outcomes(ITEMS, notebook_scores(A, ITEMS), "notebook")
+
+
+@pytest.mark.slow
+def test_items_in_the_hardened_path(tmp_path):
+    """Through course-nn grade (one batch): the same outcomes."""
+    assert_outcomes(ITEMS, hardened_scores(A, ITEMS, tmp_path), "hardened")

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from course_nn.datasets import load_digits_split
 from course_nn.evaluation import confusion_matrix, most_confident_mistakes
 from course_nn.grading.checks.ch03 import _same
+from course_nn.grading.checks.ch04 import by_hand_judge
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.core import Case, Check, register
 
@@ -75,12 +76,12 @@ def _hint_confusion(case, expected, got):
     y_true, y_pred, m = case.args
     if _same(got, np.asarray(expected).T):
         return ("the matrix is transposed: rows are the true classes and columns the predicted "
-                "ones, C[y_true[i], y_pred[i]] += 1")
+                "ones")
     once = np.zeros((m, m))
     once[y_true, y_pred] = 1
     if _same(got, once):
-        return ("repeated (true, predicted) pairs were counted once: C[y_true, y_pred] += 1 "
-                "with index arrays does not accumulate duplicates; use np.add.at or a loop")
+        return ("repeated pairs of true and predicted class were counted once: every sample "
+                "must add one to its entry, also when the pair occurred before")
     rows = np.asarray(expected).sum(axis=1, keepdims=True)
     if _same(got, np.asarray(expected) / np.where(rows == 0, 1, rows)) or _same(
             got, np.asarray(expected) / len(y_true)):
@@ -125,15 +126,15 @@ def _hint_mistakes(case, expected, got):
     P, y, k = case.args
     idx = to_float_array(flatten_output(got)[0]).ravel()
     if idx.size == len(y) and set(np.unique(idx)) <= {0.0, 1.0} and len(y) > 2:
-        return "return the indices of the mistakes, not a True/False mask"
+        return "return the indices of the mistakes, not a mask of true and false"
     whole = idx.size and np.all(idx == np.round(idx)) and idx.min() >= 0 and idx.max() < len(y)
     if whole and np.any(np.argmax(P[idx.astype(int)], axis=1) == y[idx.astype(int)]):
-        return "some returned samples are classified correctly: keep only rows with argmax(P) != y"
+        return ("some returned samples are classified correctly: only the rows whose most "
+                "probable class is not the label are mistakes")
     wrong = np.flatnonzero(np.argmax(P, axis=1) != y)
     by_true = wrong[np.argsort(-P[wrong, y[wrong]], kind="stable")][:k]
     if _same(got, by_true) and not _same(got, expected):
-        return ("confidence is the probability of the *predicted* class, P.max(axis=1), not of "
-                "the true class")
+        return "the confidence is the probability of the predicted class, not of the true class"
     ascending = wrong[np.argsort(P[wrong].max(axis=1), kind="stable")][:k]
     if _same(got, ascending) or _same(got, np.asarray(expected)[::-1]):
         return "sort by decreasing confidence: the most confident mistake comes first"
@@ -215,8 +216,8 @@ def _hint_training(case, expected, got):
         return (f"every image gets the same label {pred[0]:g}: the model did not learn (check the "
                 "sign of the update, the learning rate, and that the gradient is not zero)")
     if accuracy < 0.3:
-        return ("about chance level (0.1 for 10 classes): are the predictions in the order of "
-                "X_test, and did the loss go down during training?")
+        return ("about chance level: are the predictions in the order of the test images, and "
+                "did the loss go down during training?")
     return ("the model learns but not well enough: train for more epochs, tune the learning "
             "rate (minibatches help), or add a hidden layer")
 
@@ -229,4 +230,232 @@ register(Check(
     arg_names=("X_train", "y_train", "X_test"),
     hints=(_hint_training,),
     judge=judge_accuracy,
+))
+
+
+# --- confusion_by_hand: reading a confusion matrix on paper -------------------------------
+#: The confusion matrix of the by-hand task (rows: true class, columns: predicted class).
+BY_HAND_CONFUSION = np.array([[50, 2, 3], [4, 40, 6], [1, 19, 25]])
+
+
+def confusion_by_hand_reference():
+    """(accuracy, precision of class 1, recall of class 1) of :data:`BY_HAND_CONFUSION`."""
+    C = BY_HAND_CONFUSION.astype(np.float64)
+    return float(np.trace(C) / C.sum()), float(C[1, 1] / C[:, 1].sum()), float(C[1, 1] / C[1].sum())
+
+
+def _by_hand_cases(rng=None):
+    return [Case((), "the task's confusion matrix")]
+
+
+def _hint_confusion_by_hand(case, expected, got):
+    try:
+        have = np.concatenate([np.ravel(to_float_array(p)) for p in flatten_output(got)])
+    except (TypeError, ValueError):
+        return None
+    if have.size != 3:
+        return "return three numbers: the accuracy, then the precision and the recall of class one"
+    C = BY_HAND_CONFUSION.astype(np.float64)
+    accuracy, precision, recall = expected
+    close = lambda u, v: abs(u - v) <= 5e-3  # noqa: E731
+    if close(have[1], recall) and close(have[2], precision):
+        return ("precision and recall are swapped: precision asks how many of the predicted ones "
+                "are right, recall how many of the true ones are found")
+    if close(have[0], float(np.mean(np.diag(C) / C.sum(axis=1)))):
+        return ("the accuracy is the share of all samples that are right, not the mean of the "
+                "classes' recalls")
+    if not close(have[0], accuracy):
+        return "the accuracy is the share of all samples on the diagonal"
+    if close(have[1], C[1, 1] / C.sum()) or close(have[2], C[1, 1] / C.sum()):
+        return "divide by the column or the row of class one, not by all samples"
+    return None
+
+
+register(Check(
+    name="confusion_by_hand",
+    reference=confusion_by_hand_reference,
+    public_cases=_by_hand_cases,
+    hidden_cases=_by_hand_cases,
+    arg_names=(),
+    hints=(_hint_confusion_by_hand,),
+    judge=by_hand_judge(5e-3),
+))
+
+
+# --- per_class_recall: a given function with a planted bug (the wrong axis) ------------------
+#: The version the student is given: it divides by the column sums (the predicted counts),
+#: which gives the precision, instead of the row sums.
+BUGGY_PER_CLASS_RECALL = '''def given_per_class_recall(C):
+    C = np.asarray(C, dtype=float)
+    return np.diag(C) / C.sum(axis=0)
+'''
+
+
+def per_class_recall(C):
+    """Reference: the share of each true class that is predicted correctly, C_kk / sum_j C_kj."""
+    C = np.asarray(C, dtype=np.float64)
+    return np.diag(C) / C.sum(axis=1)
+
+
+def _recall_public():
+    return [
+        Case((np.array([[5, 1, 0], [2, 6, 2], [0, 3, 1]]),), "three classes"),
+        Case((np.array([[8, 2], [0, 10]]),), "two classes"),
+    ]
+
+
+def _recall_hidden(rng):
+    cases = []
+    for m in (2, 4, 10):
+        C = rng.integers(0, 20, size=(m, m))
+        C[np.arange(m), np.arange(m)] += rng.integers(1, 60, size=m)
+        cases.append(Case((C,), f"{m} classes"))
+    return cases
+
+
+def _hint_recall(case, expected, got):
+    (C,) = case.args
+    C = np.asarray(C, dtype=np.float64)
+    if _same(got, np.diag(C) / C.sum(axis=0)):
+        return ("still the given bug: dividing by the predicted counts of each class gives the "
+                "precision; the recall divides by the samples that truly belong to the class")
+    if _same(got, np.diag(C) / C.sum()):
+        return "divided by all samples: each class's recall is a share of its own samples only"
+    if _same(got, np.diag(C)):
+        return "return shares, not counts"
+    return None
+
+
+register(Check(
+    name="per_class_recall",
+    reference=per_class_recall,
+    public_cases=_recall_public,
+    hidden_cases=_recall_hidden,
+    arg_names=("C",),
+    hints=(_hint_recall,),
+))
+
+
+# --- torch_train_and_predict: the classifier again in PyTorch -------------------------------
+def _linear_layers(params: list[np.ndarray]) -> str | None:
+    """Why ``params`` are not the (weight, bias) pairs of nn.Linear layers 64 -> ... -> 10."""
+    if len(params) < 2 or len(params) % 2:
+        return "expected the weights and biases of the model's linear layers, in pairs"
+    fan_in = 64
+    for W, b in zip(params[::2], params[1::2], strict=True):
+        if W.ndim != 2 or W.shape[1] != fan_in or b.shape != (W.shape[0],):
+            return (f"the parameters do not chain as nn.Linear layers: a weight of shape "
+                    f"{W.shape} after {fan_in} inputs")
+        fan_in = W.shape[0]
+    return None if fan_in == 10 else f"the last layer has {fan_in} outputs, not 10 classes"
+
+
+def _forward_labels(params, X, activation):
+    Q = np.asarray(X, dtype=np.float32)
+    h = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
+         "sigmoid": lambda z: 1 / (1 + np.exp(-z))}[activation]
+    pairs = list(zip(params[::2], params[1::2], strict=True))
+    with np.errstate(all="ignore"):
+        for number, (W, b) in enumerate(pairs, start=1):
+            Q = Q @ W.astype(np.float32).T + b.astype(np.float32)
+            if number < len(pairs):
+                Q = h(Q)
+    return np.argmax(Q, axis=1)
+
+
+def torch_softmax_regression(X_train, y_train, X_test):
+    """Reference of ``torch_train_and_predict``: softmax regression as one float32
+    ``nn.Linear(64, 10)`` trained by PyTorch's SGD with momentum; returns the predicted
+    labels and the layer's parameters, as a student's answer would."""
+    import torch  # only when a torch item is graded: importing torch takes seconds
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny model: more threads only contend for the cores
+    try:
+        torch.manual_seed(0)
+        model = torch.nn.Linear(X_train.shape[1], 10)
+        optimiser = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
+        X_t = torch.as_tensor(np.asarray(X_train), dtype=torch.float32)
+        y_t = torch.as_tensor(np.asarray(y_train), dtype=torch.int64)
+        order = np.random.default_rng(0)
+        for _ in range(25):
+            for batch in np.array_split(order.permutation(len(y_t)), max(len(y_t) // 64, 1)):
+                optimiser.zero_grad()
+                torch.nn.functional.cross_entropy(model(X_t[batch]), y_t[batch]).backward()
+                optimiser.step()
+        with torch.no_grad():
+            labels = model(torch.as_tensor(np.asarray(X_test), dtype=torch.float32)).argmax(dim=1)
+        return labels.numpy(), [p.detach().numpy().copy() for p in model.parameters()]
+    finally:
+        torch.set_num_threads(threads)
+
+
+def judge_torch_model(case: Case, expected, got) -> str | None:
+    """Accuracy as :func:`judge_accuracy`, and the returned parameters must be a torch
+    model's: float32 nn.Linear weights and biases from 64 inputs to 10 classes whose
+    forward pass (ReLU, tanh or sigmoid between the layers) gives the returned labels."""
+    parts = flatten_output(got)
+    if len(parts) < 3:
+        return ("expected the predicted labels followed by the model's parameters, got "
+                f"{len(parts)} output(s)")
+    truth = true_test_labels(*case.args)
+    labels_problem = judge_accuracy(case, truth, parts[0])
+    if labels_problem:
+        return labels_problem
+    try:
+        params = [to_float_array(p) for p in parts[1:]]
+    except (TypeError, ValueError):
+        return "the parameters must be arrays or tensors"
+    problem = _linear_layers(params)
+    if problem:
+        return problem
+    if not all(np.array_equal(p, p.astype(np.float32).astype(np.float64)) for p in params):
+        return ("the parameters are not float32: they do not come from a torch model trained in "
+                "PyTorch's default precision")
+    labels = to_float_array(parts[0])
+    X_test = case.args[2]
+    agree = max(np.mean(_forward_labels(params, X_test, a) == labels)
+                for a in ("relu", "tanh", "sigmoid"))
+    if agree < 0.99:
+        return (f"the returned labels are not the predictions of the returned parameters "
+                f"({agree:.0%} agree)")
+    return None
+
+
+def _hint_torch(case, expected, got):
+    parts = flatten_output(got)
+    if len(parts) < 3:
+        return ("return the labels and the list of the model's parameters, in the order the "
+                "module holds them")
+    try:
+        params = [to_float_array(p) for p in parts[1:]]
+    except (TypeError, ValueError):
+        return None
+    if _linear_layers(params) is None and not all(
+            np.array_equal(p, p.astype(np.float32).astype(np.float64)) for p in params):
+        return ("this is not a torch model: train a module of linear layers with PyTorch's "
+                "optimiser, not NumPy arrays")
+    truth = true_test_labels(*case.args)
+    if judge_accuracy(case, truth, parts[0]):
+        return _hint_training(case, truth, parts[0])
+    return None
+
+
+def _public_torch_splits():
+    return [digits_case(PUBLIC_SEED, f"digits, stratified 75/25 split with seed {PUBLIC_SEED}")]
+
+
+def _hidden_torch_splits(rng):
+    seed = int(rng.integers(1, 100_000))
+    return [digits_case(seed, f"digits, stratified 75/25 split with seed {seed}")]
+
+
+register(Check(
+    name="torch_train_and_predict",
+    reference=torch_softmax_regression,
+    public_cases=_public_torch_splits,
+    hidden_cases=_hidden_torch_splits,
+    arg_names=("X_train", "y_train", "X_test"),
+    hints=(_hint_torch,),
+    judge=judge_torch_model,
 ))
