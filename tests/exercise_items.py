@@ -1,5 +1,7 @@
 """Table-driven tests of an exercise's graded items, in both grading paths.
 
+Design: docs/exercise_items.md (kinds of item, structures, stability, hint rules).
+
 The format (one table per chapter, in ``tests/test_checks_chNN.py``)
 -----------------------------------------------------------------------
 An exercise's table is a list of :class:`Item`, one per graded test cell::
@@ -37,8 +39,9 @@ Helpers
 setup and solution cells in order, then the whole grade cell, hidden tests included,
 in one namespace), in this process. ``hardened_scores(assignment, items, folder)``
 writes one submission per answer (the released notebook with the instructor's
-solutions, the answer's cell replaced) into a temporary course and grades them all
-with ``course-nn grade``'s :func:`grade_assignment` in ONE batch. Both return
+solutions, the answer's cell replaced) and the untouched released notebook (a stub,
+which must score 0) into a temporary course and grades them all with ``course-nn
+grade``'s :func:`grade_assignment` in ONE batch. Both return
 :class:`Outcome` per (item index, "w"/"r", variant index); ``assert_outcomes`` checks
 them against the table, and ``assert_table`` checks the table itself (counts, points,
 every graded cell listed).
@@ -189,10 +192,14 @@ def hardened_scores(assignment: str, items: list[Item], folder: Path,
             students[student] = ((i, kind, j), item.test_id)
             T.submit(course, student, assignment,
                      T.with_sources(nb, dict(base, **{item.cell_id: source})))
+    T.submit(course, "stub", assignment, nb)  # the released notebook, untouched
     report = grade_assignment(assignment, course=course, jobs=2, progress=False, gradebook=False,
                               out=course / "graded", limits=Limits(timeout=timeout))
     found = {}
     for result in report.results:
+        if result.student == "stub":
+            assert result.tests and result.score == 0, "an untouched notebook scores 0"
+            continue
         key, test_id = students[result.student]
         (test,) = [t for t in result.tests if t.test == test_id]
         found[key] = Outcome(test.points, f"[{test.status}] {test.message}")

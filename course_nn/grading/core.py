@@ -59,7 +59,8 @@ class Check:
     float_errors : call the student's function with NumPy's floating-point errors
         raised (``np.errstate(over=, invalid=, divide="raise")``), for a task that
         promises a result "without overflow": a ``FloatingPointError`` fails the case
-        with :func:`float_error_advice`, in the notebook and in the hardened grader.
+        with :func:`float_error_advice`, in the notebook and in the hardened grader
+        (docs/exercise_items.md, "Stability is graded where the task promises it").
     """
 
     name: str

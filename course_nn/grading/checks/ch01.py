@@ -10,7 +10,8 @@ Graded items (kind, function):
 * transfer: ``fit_standardised(X, y, learning_rate, epochs) -> (W, b)``: gradient
   descent on standardised features, the weights mapped back to the original units.
 
-Hints name the symptom and the concept, never the code (``tests/test_hints.py``).
+Hints name the symptom and the concept, never the code (``tests/test_hints.py``);
+the design of the items is in docs/exercise_items.md.
 """
 
 from __future__ import annotations

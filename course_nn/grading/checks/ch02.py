@@ -16,7 +16,8 @@ Graded items (kind, function):
   corners and at random points near them (``Case.probe``), and any output within 0.1
   of the corner's truth value passes. Anything that is not such a network scores 0.
 
-Hints name the symptom and the concept, never the code (``tests/test_hints.py``).
+Hints name the symptom and the concept, never the code (``tests/test_hints.py``);
+the design of the items is in docs/exercise_items.md.
 """
 
 from __future__ import annotations

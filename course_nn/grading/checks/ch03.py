@@ -8,7 +8,7 @@ hidden layer reading the input again (:data:`BUGGY_MLP_FORWARD`); transfer
 ``max_network() -> [(W1, b1), (W2, b2), ...]``, a ReLU network computing max(x1, x2)
 exactly, graded as a structure (ReLU hidden layers, linear output) at points of every
 sign and scale (``Case.probe``). Hints name the symptom and the concept, never the code
-(``tests/test_hints.py``).
+(``tests/test_hints.py``); the design of the items is in docs/exercise_items.md.
 
 Graded signatures (cases are plain arrays, numbers and strings, so every argument
 below is one; a network's parameters are passed layer by layer or as θ):
