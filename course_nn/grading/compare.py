@@ -31,6 +31,27 @@ def to_float_array(value: Any) -> NDArray[np.float64]:
     return np.asarray(value, dtype=np.float64)
 
 
+def same_answer(got: Any, alternative: Any, rtol: float = 1e-6, atol: float = 1e-8) -> bool:
+    """Does ``got`` equal ``alternative`` (a known wrong answer), part by part?
+
+    The one helper the checks' hints use to recognise a mistake: both are flattened
+    like :func:`flatten_output`, a one-element answer matches a scalar, NaN matches NaN,
+    and anything that is not numbers matches nothing."""
+    try:
+        want = [np.asarray(a, dtype=np.float64) for a in flatten_output(alternative)]
+        have = [to_float_array(g) for g in flatten_output(got)]
+    except (TypeError, ValueError):
+        return False
+    if len(want) != len(have):
+        return False
+    for w, h in zip(want, have, strict=True):
+        if w.ndim == 0 and h.size == 1:
+            h = h.reshape(())
+        if w.shape != h.shape or not np.allclose(h, w, rtol=rtol, atol=atol, equal_nan=True):
+            return False
+    return True
+
+
 def format_array(x: Any, limit: int = 600, indent: int = 14) -> str:
     """A short printable form of ``x``: arrays abbreviated to four significant digits,
     tuples and lists part by part, continuation lines indented to sit under the first."""
