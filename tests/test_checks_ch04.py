@@ -26,6 +26,7 @@ from tests.exercise_items import (
     Wrong,
     assert_outcomes,
     assert_table,
+    assert_written_answers_private,
     hardened_scores,
     notebook_scores,
 )
@@ -69,14 +70,14 @@ def test_by_hand_numbers_are_the_softmax_of_the_task():
     assert probs.sum() == pytest.approx(1.0) and np.argmax(probs) == 1
 
 
-def test_the_given_log_softmax_is_released_and_fails():
+def test_the_log_softmax_given_is_released_and_fails():
     """Is the planted bug in the student's notebook, and does the check reject it?"""
     text = "".join("".join(c["source"]) for c in read(exercise_path(A))["cells"])
     assert BUGGY_LOG_SOFTMAX.strip() in text
     namespace = {"np": np}
     exec(BUGGY_LOG_SOFTMAX, namespace)
     with pytest.raises(CheckFailure, match="still the given bug"):
-        check("log_softmax", namespace["given_log_softmax"])
+        check("log_softmax", namespace["log_softmax_given"])
 
 
 # --- the table of graded items -------------------------------------------------------------
@@ -143,7 +144,7 @@ def softmax(Z):
     return o, np.exp(o) / np.exp(o).sum()''',
     ]),
     Item("log_softmax", points=2, kind="debugging", wrong=[
-        Wrong(BUGGY_LOG_SOFTMAX.replace("given_log_softmax", "log_softmax"),
+        Wrong(BUGGY_LOG_SOFTMAX.replace("_given", ""),
               hint_contains="still the given bug"),
         Wrong('''def log_softmax(Z):
     E = np.exp(Z - Z.max(axis=1, keepdims=True))
@@ -201,6 +202,12 @@ def softmax_regression_grads(X, y, W, b):
     return dW, db''',
     ]),
 ]
+
+
+def test_written_answers_keep_model_answer_and_rubric_private():
+    """Does every written answer hold a model answer and a rubric (points per criterion)
+    in the instructor notebook only?"""
+    assert_written_answers_private(A)
 
 
 def test_the_table_covers_every_graded_cell():

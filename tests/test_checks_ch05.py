@@ -27,6 +27,7 @@ from tests.exercise_items import (
     Wrong,
     assert_outcomes,
     assert_table,
+    assert_written_answers_private,
     hardened_scores,
     notebook_scores,
 )
@@ -85,7 +86,7 @@ def test_the_given_calibration_error_is_released_and_fails():
     namespace = {"np": np}
     exec(BUGGY_CALIBRATION_ERROR, namespace)
     with pytest.raises(CheckFailure, match="still the given bug"):
-        check("expected_calibration_error", namespace["given_expected_calibration_error"])
+        check("expected_calibration_error", namespace["expected_calibration_error_given"])
 
 
 def test_step_reference_is_one_descent_step():
@@ -242,7 +243,7 @@ def kl_divergence(p, q):
     return [nats, nats / np.log(2)]''',
     ]),
     Item("expected_calibration_error", points=2, kind="debugging", wrong=[
-        Wrong(BUGGY_CALIBRATION_ERROR.replace("given_expected", "expected"),
+        Wrong(BUGGY_CALIBRATION_ERROR.replace("_given", ""),
               hint_contains="still the given bug"),
         Wrong('''def expected_calibration_error(P, y, num_bins):
     confidence, correct = P.max(axis=1), (P.argmax(axis=1) == y).astype(float)
@@ -268,7 +269,7 @@ def kl_divergence(p, q):
             total += np.mean(bins == k) * abs(correct[bins == k].mean() - confidence[bins == k].mean())
     return total''', hint_contains="probability of the predicted class"),
     ], right=[
-        BUGGY_CALIBRATION_ERROR.replace("given_expected", "expected").replace(
+        BUGGY_CALIBRATION_ERROR.replace("_given", "").replace(
             "return ece", "return ece / len(y)"),
         '''def expected_calibration_error(P, y, num_bins):
     confidence, correct = P.max(axis=1), (P.argmax(axis=1) == y).astype(float)
@@ -339,6 +340,12 @@ def softmax_regression_step(X, y, W, b, learning_rate, l2):
     return cost, W - learning_rate * dW, b - learning_rate * db''',
     ]),
 ]
+
+
+def test_written_answers_keep_model_answer_and_rubric_private():
+    """Does every written answer hold a model answer and a rubric (points per criterion)
+    in the instructor notebook only?"""
+    assert_written_answers_private(A)
 
 
 def test_the_table_covers_every_graded_cell():

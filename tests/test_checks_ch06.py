@@ -30,6 +30,7 @@ from tests.exercise_items import (
     Wrong,
     assert_outcomes,
     assert_table,
+    assert_written_answers_private,
     graded_cells,
     hardened_scores,
     notebook_scores,
@@ -92,7 +93,7 @@ def test_the_given_weight_decay_is_released_and_fails():
     namespace = {"np": np}
     exec(BUGGY_WEIGHT_DECAY_STEP, namespace)
     with pytest.raises(CheckFailure, match="still the given bug"):
-        check("weight_decay_step", namespace["given_weight_decay_step"])
+        check("weight_decay_step", namespace["weight_decay_step_given"])
 
 
 def test_a_numerical_gradient_that_changes_theta_fails():
@@ -314,7 +315,7 @@ def mlp_numerical_gradient(theta, layer_sizes, X, y, activation, l2, eps):
                               theta, eps)''',
     ]),
     Item("weight_decay_step", points=2, kind="debugging", wrong=[
-        Wrong(BUGGY_WEIGHT_DECAY_STEP.replace("given_", ""), hint_contains="still the given bug"),
+        Wrong(BUGGY_WEIGHT_DECAY_STEP.replace("_given", ""), hint_contains="still the given bug"),
         Wrong('''def weight_decay_step(theta, grad, layer_sizes, learning_rate, l2):
     mask = np.concatenate([np.r_[np.zeros(b), np.ones(a * b)]
                            for a, b in zip(layer_sizes[:-1], layer_sizes[1:])])
@@ -342,6 +343,12 @@ def mlp_numerical_gradient(theta, layer_sizes, X, y, activation, l2, eps):
     return theta - learning_rate * (grad + l2 * is_weight * theta)''',
     ]),
 ]
+
+
+def test_written_answers_keep_model_answer_and_rubric_private():
+    """Does every written answer hold a model answer and a rubric (points per criterion)
+    in the instructor notebook only?"""
+    assert_written_answers_private(A)
 
 
 def test_the_table_covers_every_graded_cell():

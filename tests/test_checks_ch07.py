@@ -32,6 +32,7 @@ from tests.exercise_items import (
     Wrong,
     assert_outcomes,
     assert_table,
+    assert_written_answers_private,
     hardened_scores,
     notebook_scores,
 )
@@ -215,7 +216,7 @@ def test_the_given_recall_is_released_and_fails():
     namespace = {"np": np}
     exec(BUGGY_PER_CLASS_RECALL, namespace)
     with pytest.raises(CheckFailure, match="still the given bug"):
-        check("per_class_recall", namespace["given_per_class_recall"])
+        check("per_class_recall", namespace["per_class_recall_given"])
 
 
 def test_the_torch_judge_wants_a_torch_models_parameters():
@@ -360,7 +361,7 @@ ITEMS = [
     return np.trace(C) / C.sum(), C[1, 1] / C[:, 1].sum(), C[1, 1] / C[1].sum()''',
     ]),
     Item("per_class_recall", points=2, kind="debugging", wrong=[
-        Wrong(BUGGY_PER_CLASS_RECALL.replace("given_", ""), hint_contains="still the given bug"),
+        Wrong(BUGGY_PER_CLASS_RECALL.replace("_given", ""), hint_contains="still the given bug"),
         Wrong('''def per_class_recall(C):
     return np.diag(C) / np.sum(C)''', hint_contains="divided by all samples"),
         Wrong('''def per_class_recall(C):
@@ -423,6 +424,12 @@ def torch_train_and_predict(X_train, y_train, X_test):
     return scores.argmax(dim=1).numpy(), [p.detach().numpy() for p in model.parameters()]''',
     ]),
 ]
+
+
+def test_written_answers_keep_model_answer_and_rubric_private():
+    """Does every written answer hold a model answer and a rubric (points per criterion)
+    in the instructor notebook only?"""
+    assert_written_answers_private(A)
 
 
 def test_the_table_covers_every_graded_cell():

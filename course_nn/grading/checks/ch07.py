@@ -33,9 +33,8 @@ from numpy.typing import NDArray
 from course_nn.datasets import load_digits_split
 from course_nn.evaluation import confusion_matrix, most_confident_mistakes
 from course_nn.grading.checks.ch03 import _same
-from course_nn.grading.checks.ch04 import by_hand_judge
 from course_nn.grading.compare import flatten_output, to_float_array
-from course_nn.grading.core import Case, Check, register
+from course_nn.grading.core import Case, Check, numbers_judge, register
 
 #: The smallest test accuracy that passes ``train_and_predict``. On 40 random splits,
 #: softmax regression trained as in chapter 6 (``train_softmax_regression``) scored 0.951
@@ -278,14 +277,14 @@ register(Check(
     hidden_cases=_by_hand_cases,
     arg_names=(),
     hints=(_hint_confusion_by_hand,),
-    judge=by_hand_judge(5e-3),
+    judge=numbers_judge(5e-3),
 ))
 
 
 # --- per_class_recall: a given function with a planted bug (the wrong axis) ------------------
 #: The version the student is given: it divides by the column sums (the predicted counts),
 #: which gives the precision, instead of the row sums.
-BUGGY_PER_CLASS_RECALL = '''def given_per_class_recall(C):
+BUGGY_PER_CLASS_RECALL = '''def per_class_recall_given(C):
     C = np.asarray(C, dtype=float)
     return np.diag(C) / C.sum(axis=0)
 '''
