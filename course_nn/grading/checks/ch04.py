@@ -24,7 +24,7 @@ from course_nn.backprop import softmax_regression_loss_and_grads
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.compare import same_answer as _same
 from course_nn.grading.compare import same_answer as _same_parts
-from course_nn.grading.core import Case, Check, register
+from course_nn.grading.core import Case, Check, numbers_judge, register
 from course_nn.softmax import log_softmax, one_hot, softmax
 
 
@@ -166,33 +166,6 @@ def _by_hand_cases(rng=None):
     return [Case((), "the point x of the task, with the task's W and b")]
 
 
-def _numbers(value) -> np.ndarray | None:
-    """All numbers of a (nested) answer in order, as one flat float array, or None."""
-    try:
-        return np.concatenate([np.ravel(to_float_array(part)) for part in flatten_output(value)])
-    except (TypeError, ValueError):
-        return None
-
-
-def by_hand_judge(atol: float):
-    """A judge for answers worked out on paper: the numbers in order, to within ``atol``,
-    whatever containers hold them (a tuple of floats, lists, arrays)."""
-
-    def judge(case, expected, got):
-        want, have = _numbers(expected), _numbers(got)
-        if have is None:
-            return f"expected numbers, got {type(got).__name__}"
-        if have.size != want.size:
-            return f"expected {want.size} numbers, got {have.size}"
-        off = np.flatnonzero(~(np.abs(have - want) <= atol))
-        if off.size == 0:
-            return None
-        return (f"{off.size} of {want.size} numbers are off by more than {atol:g} "
-                f"(number {off[0] + 1} is {have[off[0]]:.4g})")
-
-    return judge
-
-
 def _hint_by_hand(case, expected, got):
     logits, _ = expected
     parts = flatten_output(got)
@@ -219,20 +192,20 @@ register(Check(
     hidden_cases=_by_hand_cases,
     arg_names=(),
     hints=(_hint_by_hand,),
-    judge=by_hand_judge(5e-3),
+    judge=numbers_judge(5e-3),
 ))
 
 
 # --- log_softmax: a given function with a planted bug, repaired by the student ------------
 #: The version the student is given (the exercise shows it; its normaliser sums the
 #: exponentials over the samples instead of over the classes).
-BUGGY_LOG_SOFTMAX = '''def given_log_softmax(Z):
+BUGGY_LOG_SOFTMAX = '''def log_softmax_given(Z):
     shifted = Z - np.max(Z, axis=1, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
 '''
 
 
-def _given_log_softmax(Z):
+def _log_softmax_given(Z):
     shifted = Z - np.max(Z, axis=1, keepdims=True)
     with np.errstate(all="ignore"):
         return shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
@@ -263,7 +236,7 @@ def _log_softmax_hidden(rng):
 
 def _hint_log_softmax(case, expected, got):
     (Z,) = case.args
-    if _same(got, _given_log_softmax(Z)):
+    if _same(got, _log_softmax_given(Z)):
         return ("still the given bug: the normaliser is summed over the samples instead of "
                 "over the classes, so the exponentiated rows do not sum to one")
     g = to_float_array(got)

@@ -23,11 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from course_nn.backprop import softmax_regression_loss_and_grads
-from course_nn.grading.checks.ch04 import by_hand_judge
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.compare import same_answer as _same
 from course_nn.grading.compare import same_answer as _same_parts
-from course_nn.grading.core import Case, Check, register
+from course_nn.grading.core import Case, Check, numbers_judge, register
 from course_nn.losses import cross_entropy, entropy, kl_divergence, softmax_cross_entropy
 from course_nn.softmax import log_softmax, softmax
 
@@ -354,14 +353,14 @@ register(Check(
     hidden_cases=_by_hand_cases,
     arg_names=(),
     hints=(_hint_by_hand,),
-    judge=by_hand_judge(5e-3),
+    judge=numbers_judge(5e-3),
 ))
 
 
 # --- expected_calibration_error: a given function with a planted bug ------------------------
 #: The version the student is given: each bin's gap is weighted by its count n_k, not by
 #: its share n_k / n of the samples (the planted "missing 1/n").
-BUGGY_CALIBRATION_ERROR = '''def given_expected_calibration_error(P, y, num_bins):
+BUGGY_CALIBRATION_ERROR = '''def expected_calibration_error_given(P, y, num_bins):
     confidence = P.max(axis=1)
     correct = (P.argmax(axis=1) == y).astype(float)
     bins = np.minimum((confidence * num_bins).astype(int), num_bins - 1)

@@ -37,10 +37,9 @@ from course_nn.backprop import (
     softmax_jacobian,
 )
 from course_nn.gradcheck import numerical_gradient
-from course_nn.grading.checks.ch04 import by_hand_judge
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.compare import same_answer as _same
-from course_nn.grading.core import Case, Check, register
+from course_nn.grading.core import Case, Check, numbers_judge, register
 from course_nn.mlp import count_parameters, mlp_forward, vector_to_params
 from course_nn.softmax import softmax
 
@@ -355,14 +354,14 @@ register(Check(
     hidden_cases=_by_hand_cases,
     arg_names=(),
     hints=(_hint_by_hand,),
-    judge=by_hand_judge(5e-3),
+    judge=numbers_judge(5e-3),
 ))
 
 
 # --- weight_decay_step: a given function with a planted bug (the penalty on the biases) ----
 #: The version the student is given: weight decay on the whole parameter vector theta,
 #: biases included.
-BUGGY_WEIGHT_DECAY_STEP = '''def given_weight_decay_step(theta, grad, layer_sizes, learning_rate, l2):
+BUGGY_WEIGHT_DECAY_STEP = '''def weight_decay_step_given(theta, grad, layer_sizes, learning_rate, l2):
     return theta - learning_rate * (grad + l2 * theta)
 '''
 
