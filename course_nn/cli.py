@@ -1,6 +1,6 @@
 """The ``course-nn`` command: ``grade`` (instructors, CI) and ``check`` (students).
 
-Book: none (tooling); DESIGN.md, "Grading: two paths, one set of checks".
+Book: none (tooling); docs/grading.md.
 
 Both delegate to :mod:`course_nn.grading.hardened`. Exit codes: ``grade`` returns 0
 whenever the batch ran, whatever the students scored, and 1 with a message when
@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--no-gradebook", action="store_true",
                        help="do not write the scores to nbgrader's gradebook")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.add_argument("--unsafe", action="store_true",
+                       help="grade even where the student's code cannot be limited as a whole "
+                            "process tree (cgroups), on disk (tmpfs) and as a non-root user")
     _limit_options(grade, 30)
     check = commands.add_parser("check", help="run a notebook's public checks, as the grader does")
     check.add_argument("notebook", type=Path)
@@ -78,7 +81,8 @@ def grade(args: argparse.Namespace) -> int:
         report = grade_assignment(
             args.assignment, course=args.course, submitted=args.submitted, out=args.out,
             source=args.source, jobs=args.jobs, limits=_limits(args), shard_of=args.shard,
-            isolation=args.isolation, gradebook=not args.no_gradebook, progress=not args.quiet)
+            isolation=args.isolation, gradebook=not args.no_gradebook, progress=not args.quiet,
+            unsafe=args.unsafe)
     except GradingError as err:
         print(f"course-nn grade: error: {err}", file=sys.stderr)
         return 1

@@ -12,10 +12,14 @@ import pytest
 
 from course_nn.grading.hardened import Limits, grade_assignment
 from course_nn.grading.hardened import testing as T
+from course_nn.grading.hardened.assignment import load_spec
 
 pytestmark = [pytest.mark.grading, pytest.mark.slow]
 
 A = "ex01_linear_regression"
+SPEC = load_spec(T.ROOT / "solutions" / A / f"{A}.ipynb")
+MAX = SPEC.max_score  # the instructor notebook decides the points
+MSE = {t.grade_id: t.points for t in SPEC.tests}["test_mse"]
 ASSIGNMENTS = sorted(p.name for p in (T.ROOT / "solutions").iterdir()
                      if (p / f"{p.name}.ipynb").is_file())
 
@@ -56,7 +60,7 @@ def test_grade_writes_csvs_and_exits_zero_whatever_the_scores(course, tmp_path):
     assert "grading ex01_linear_regression" in run.stderr  # the progress bar, on stderr
     with (tmp_path / "out" / "summary.csv").open() as fh:
         summary = {r["student"]: float(r["score"]) for r in csv.DictReader(fh)}
-    assert summary == {"ann": 10, "bob": 8, "cat": 0}
+    assert summary == {"ann": MAX, "bob": MAX - MSE, "cat": 0}
     assert not (course / "gradebook.db").exists()
     assert sorted(p.name for p in (tmp_path / "out" / "feedback").iterdir()) == [
         "ann.html", "bob.html", "cat.html"]
@@ -92,7 +96,7 @@ def test_bad_shard_is_a_usage_error(course):
 
 
 @pytest.mark.parametrize(("student", "code", "words"), [
-    ("ann", 0, "public checks: 10 / 10 points"),
+    ("ann", 0, f"public checks: {MAX:g} / {MAX:g} points"),
     ("bob", 1, "likely bug: you summed the squared errors"),
     ("cat", 1, "not implemented yet"),
 ])

@@ -22,16 +22,19 @@ from pathlib import Path
 
 import pytest
 
-from course_nn.grading.hardened import Limits, grade_assignment
+from course_nn.grading.hardened import GradingError, Limits, grade_assignment, sandbox
 from course_nn.grading.hardened import testing as T
+from course_nn.grading.hardened.assignment import load_spec
 from course_nn.grading.hardened.sandbox import bwrap_works, landlock_abi
 from course_nn.release import tool_env
 
 pytestmark = [pytest.mark.grading, pytest.mark.slow]
 
 A = "ex01_linear_regression"
-TESTS = {"test_linear_forward": 2, "test_mse": 2, "test_linear_mse_grads": 3,
-         "test_fit_least_squares": 3}
+SPEC = load_spec(T.ROOT / "solutions" / A / f"{A}.ipynb")
+TESTS = {t.grade_id: t.points for t in SPEC.tests}  # the instructor notebook decides
+MAX = sum(TESTS.values())
+MANUAL = sum(c.points for c in SPEC.cells if c.role == "manual")
 CELL_OF = {"test_linear_forward": "linear_forward", "test_mse": "mse",
            "test_linear_mse_grads": "linear_mse_grads", "test_fit_least_squares": "fit_least_squares"}
 TIMEOUT = 5.0
@@ -152,13 +155,13 @@ def _hazards(course: Path, sol: dict[str, str], tmp_marker: Path = Path("/m")) -
                        "expect": full},
         "writes_outside": {"cells": {"linear_forward": WRITES.format(targets=targets, marker=MARKER)
                                      + sol["linear_forward"]},
-                           "expect": only("test_linear_forward", "flagged", 2)},
+                           "expect": only("test_linear_forward", "flagged", TESTS["test_linear_forward"])},
         "gradebook_edit": {"cells": {"mse": FIND_GRADEBOOK.format(marker=MARKER) + WRONG_MSE},
                            "expect": only("test_mse", "failed")},
-        "deleted_test_cell": {"delete": "test_mse", "expect": only("test_mse", "flagged", 2)},
+        "deleted_test_cell": {"delete": "test_mse", "expect": only("test_mse", "flagged", TESTS["test_mse"])},
         "edited_test_cell": {"cells": {"mse": WRONG_MSE, "test_mse": "pass"},
                              "expect": only("test_mse", "failed")},
-        "lost_metadata": {"strip_meta": "mse", "expect": only("test_mse", "flagged", 2)},
+        "lost_metadata": {"strip_meta": "mse", "expect": only("test_mse", "flagged", TESTS["test_mse"])},
         "syntax_error": {"cells": {"mse": "def mse(y_hat, y) return 0\n"},
                          "expect": only("test_mse", "error")},
         "imports_course_nn": {"cells": {
@@ -168,9 +171,9 @@ def _hazards(course: Path, sol: dict[str, str], tmp_marker: Path = Path("/m")) -
                               f"    sys.path.insert(0, {str(T.ROOT)!r})\n    import course_nn\n"
                               f"    return course_nn.linear_forward(X, W, b)\n",
             "linear_mse_grads": ESCAPE_BLOCKER.format(root=str(T.ROOT))},
-            "expect": {"test_linear_forward": ("error", 0), "test_mse": ("error", 0),
-                       "test_linear_mse_grads": ("error", 0) if FS_LAYER else ("flagged", 3),
-                       "test_fit_least_squares": ("passed", 3)}},
+            "expect": {**full, "test_linear_forward": ("error", 0), "test_mse": ("error", 0),
+                       "test_linear_mse_grads": ("error", 0) if FS_LAYER
+                       else ("flagged", TESTS["test_linear_mse_grads"])}},
         "monkeypatch": {"cells": {"mse": "import numpy as np\n"
                                   "np.testing.assert_allclose = lambda *a, **k: None\n"
                                   "np.allclose = lambda *a, **k: True\n"
@@ -320,7 +323,7 @@ def test_submission_wide_flags_reach_the_summary(batch):
             assert hazard["flag"] in summary[student]["flags"], student
     assert summary["honest"]["flags"] == ""
     assert summary["stderr_warning"]["flags"] == ""
-    assert float(summary["honest"]["score"]) == float(summary["honest"]["max_score"]) == 10
+    assert float(summary["honest"]["score"]) == float(summary["honest"]["max_score"]) == MAX
 
 
 def test_cheating_routes_are_flagged(batch):
@@ -373,10 +376,10 @@ def test_nbgrader_export_sees_the_scores(batch):
     assert run.returncode == 0, run.stderr
     with (course / "grades.csv").open() as fh:
         exported = {r["student_id"]: r for r in csv.DictReader(fh)}
-    assert float(exported["honest"]["raw_score"]) == 10
-    assert float(exported["partial"]["raw_score"]) == 8
+    assert float(exported["honest"]["raw_score"]) == MAX
+    assert float(exported["partial"]["raw_score"]) == MAX - TESTS["test_mse"]
     assert float(exported["stub"]["raw_score"]) == 0
-    assert float(exported["honest"]["max_score"]) == 12  # + 2 points graded by hand
+    assert float(exported["honest"]["max_score"]) == MAX + MANUAL  # + points graded by hand
 
 
 @pytest.mark.skipif(not bwrap_works(), reason="bubblewrap not available: the batch ran without it")
@@ -389,8 +392,16 @@ def test_without_bubblewrap_the_design_holds(tmp_path, isolation):
     marker = tmp_marker()
     course, hazards = build_course(tmp_path, names, marker)
     before = fingerprint(course)
-    report = grade_assignment(A, course=course, jobs=2, progress=False, gradebook=False,
-                              isolation=isolation, limits=Limits(timeout=TIMEOUT, memory_mb=1024))
+    options = dict(course=course, jobs=2, progress=False, gradebook=False, isolation=isolation,
+                   limits=Limits(timeout=TIMEOUT, memory_mb=1024))
+    try:
+        sandbox.unprivileged_user(sandbox.python_executable(), sandbox.site_paths(), False)
+        unsafe = False
+    except RuntimeError:  # root, and nobody cannot reach Python: the grader must refuse
+        with pytest.raises(GradingError, match="would run as root"):
+            grade_assignment(A, **options)
+        unsafe = True  # the instructor insists: the other layers must still hold
+    report = grade_assignment(A, unsafe=unsafe, **options)
     got = rows(report)
     for student, hazard in hazards.items():
         for test, (status, points) in hazard["expect"].items():

@@ -1,6 +1,6 @@
 """The hardened grader behind ``course-nn grade`` and ``course-nn check``.
 
-Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks".
+Book: none (instructor tooling); docs/grading.md (the design and the step numbers).
 
 Student code never runs in this process. Per submission (``pipeline.py``):
 

@@ -1,6 +1,6 @@
 """Read an assignment's instructor notebook into an :class:`AssignmentSpec`.
 
-Book: none (instructor tooling); DESIGN.md, "Exercises: one source of truth per check".
+Book: none (instructor tooling); docs/grading.md, "The pipeline" (read once per batch).
 
 The instructor notebook (``solutions/<a>/<a>.ipynb``) is the only authority: which
 cells exist (by nbgrader ``grade_id``), their points, and the ``check(...)`` calls of
@@ -21,6 +21,9 @@ from course_nn.grading.hardened.model import AssignmentSpec, CellSpec, CheckCall
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
+#: Larger cells are never parsed in the grader's process (``ast.parse`` of a few MB of
+#: code costs GBs); the child still runs them, under its own limits, and they are flagged.
+MAX_PARSE_CHARS = 100_000
 
 
 class SpecError(Exception):
@@ -61,10 +64,13 @@ def normalise(source: str) -> str:
 
 
 def defined_names(source: str) -> tuple[str, ...]:
-    """Names a cell binds at top level (functions, classes, assignments, imports)."""
+    """Names a cell binds at top level (functions, classes, assignments, imports);
+    none for a cell larger than ``MAX_PARSE_CHARS`` (it is not parsed here)."""
+    if len(source) > MAX_PARSE_CHARS:
+        return ()
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return ()
     names: list[str] = []
     for node in tree.body:
@@ -120,6 +126,7 @@ def _cell_spec(index: int, cell: dict[str, Any]) -> CellSpec:
         source=source, solution=bool(meta.get("solution")), grade=bool(meta.get("grade")),
         locked=bool(meta.get("locked")), points=float(meta.get("points") or 0),
         defines=defined_names(source) if cell.get("cell_type") == "code" else (),
+        cell_id=cell.get("id") if isinstance(cell.get("id"), str) else None,
     )
 
 

@@ -1,6 +1,6 @@
-"""Step 6: draw the cases, compute the expected answers here, and pack the inputs.
+"""Step 7: draw the cases, compute the expected answers here, and pack the inputs.
 
-Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks", step e.
+Book: none (instructor tooling); docs/grading.md, "7. Cases".
 
 Public cases are the fixed ones the student saw; hidden cases are drawn now with a
 fresh seed per submission (reported, so a failure can be replayed with
@@ -62,6 +62,17 @@ class Packer:
         raise TypeError(f"a {type(value).__name__} is not plain data")
 
 
+def output_structure(obj: Any) -> Any:
+    """``"leaf"`` for one array, else a list of the parts' structures: the same split as
+    :func:`course_nn.grading.compare.flatten_output`, sent to the child so that it reads
+    the student's output the way the reference's is built."""
+    if isinstance(obj, (tuple, list)) and any(
+        isinstance(item, (tuple, list, np.ndarray)) or hasattr(item, "__array__") for item in obj
+    ):
+        return [output_structure(item) for item in obj]
+    return "leaf"
+
+
 def _draw(check_name: str, hidden: bool, seed: int | None) -> DrawnCall:
     check = get_check(check_name)
     cases = check.cases(hidden=hidden, seed=seed)
@@ -80,18 +91,20 @@ def draw_cases(sub: Submission, spec: AssignmentSpec, seed: int | None = None,
         for call in test.calls:
             if call.hidden and not hidden:  # the self-check runs public cases only
                 drawn.append(None)
-                calls.append({"cases": []})
+                calls.append({"cases": [], "structures": [], "float_errors": False})
                 continue
             try:
                 item = _draw(call.check, call.hidden, call.seed if call.seed is not None else seed)
                 packed = [[packer.pack(arg) for arg in case.args] for case in item.cases]
+                structures = [output_structure(e) for e in item.expected]
             except Exception as err:  # the reference or the generator failed
                 item = DrawnCall(get_check(call.check), call.hidden, seed, [], [],
                                  f"cases of {call.check!r} could not be prepared "
                                  f"(instructor bug): {type(err).__name__}: {err}")
-                packed = []
+                packed, structures = [], []
             drawn.append(item)
-            calls.append({"cases": packed})
+            calls.append({"cases": packed, "structures": structures,
+                          "float_errors": bool(getattr(item.check, "float_errors", False))})
         sub.cases.append(drawn)
         sub.job["tests"].append({"index": index, "calls": calls})
     return packer

@@ -1,19 +1,23 @@
 """Child side of the hardened grader: runs one submission's code and hands back numbers.
 
-Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks", step c-d.
+Book: none (instructor tooling); docs/grading.md, "8. Run" and "9. Read back".
 
-Run by path, never imported: ``python -I -S -B -u child.py CONTROL RW PROGRESS_FD``.
+Run by path, never imported: ``python -I -S -B -u child.py CONTROL RW UID PROGRESS_FD``.
 It imports only the standard library until the sandbox is closed, never ``course_nn``, and
 ``course_nn`` cannot be imported by the student's code either. Steps, in order:
 
+0. when started as root, drop to ``UID`` (``nobody``) before reading anything;
 1. read ``CONTROL/job.json`` (what to run) and ``CONTROL/inputs.npz`` (the case inputs);
 2. close the sandbox: Landlock (when the kernel has it) allows reading the Python
    installation and CONTROL, and writing only inside RW; a meta-path finder refuses
    ``course_nn``;
-3. run the cells (instructor setup cells and the student's solution cells) in one
-   namespace, each in its own ``try``, and collect the graded functions;
-4. call each graded function on each case and save its outputs, flattened into
-   arrays, to ``RW/out/test_<t>.npz`` (no pickles) plus a JSON of what happened.
+3. run the cells (instructor setup cells, the student's solution cells and the cells
+   the student added, in notebook order) in one namespace, each in its own ``try``,
+   and collect the graded functions;
+4. call each graded function on each case (under ``np.errstate(... "raise")`` when the
+   check promises no overflow) and save its outputs, split as the reference's output
+   is (one array, or a tuple of them), to ``RW/out/test_<t>.npz`` (no pickles) plus a
+   JSON of what happened.
 
 Progress lines go to PROGRESS_FD so the parent can give each step its own time
 limit and, after a crash or timeout, knows which step to blame and skip.
@@ -46,6 +50,17 @@ class Progress:
 
 
 # --- sandbox -----------------------------------------------------------------------
+def drop_privileges(uid):
+    """Become ``uid`` for good (no groups, no capabilities left); -1 keeps the user."""
+    if uid < 0 or os.getuid() == uid:
+        return
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise SystemExit("could not drop privileges")
+
+
 class BlockCourseNN:
     """Meta-path finder: ``import course_nn`` fails while grading, with a reason."""
 
@@ -167,6 +182,30 @@ def flatten_output(obj, np):
     return [obj]
 
 
+def by_structure(obj, structure):
+    """The leaves of ``obj`` split as the reference's output is (``"leaf"``: one array,
+    a list: a tuple of parts), or None when ``obj`` does not have that structure."""
+    if structure == "leaf":
+        return [obj]
+    if not isinstance(structure, list) or not isinstance(obj, (tuple, list)) \
+            or len(obj) != len(structure):
+        return None
+    leaves = []
+    for item, part in zip(obj, structure, strict=True):
+        found = by_structure(item, part)
+        if found is None:
+            return None
+        leaves += found
+    return leaves
+
+
+def convert(leaves, np, limit):
+    """``[(array or None, problem or None)]`` for each leaf; None when there are none."""
+    if leaves is None:
+        return None
+    return [to_numbers(leaf, np, limit) for leaf in leaves]
+
+
 def to_numbers(leaf, np, limit):
     """A numeric array for ``leaf``, or a short reason why it is not numbers."""
     try:
@@ -204,7 +243,7 @@ def write_json(path, data):
 
 # --- running -----------------------------------------------------------------------
 def run_cells(job, namespace, progress, skip):
-    """Step 3: run every cell; collectors record the graded functions (or why not)."""
+    """Child step 3: run every cell; collectors record the graded functions (or why not)."""
     errors, functions = {}, {}
     for index, step in enumerate(job["steps"]):
         progress.send(f"S {index}")
@@ -225,13 +264,17 @@ def run_cells(job, namespace, progress, skip):
     return errors, functions
 
 
-def call_case(func, args, np, limit):
+def call_case(func, args, np, limit, structure=None, float_errors=False):
     """Call ``func(*args)``; return (result record, arrays to save)."""
     pristine = copy.deepcopy(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            got = func(*args)
+            if float_errors:
+                with np.errstate(over="raise", invalid="raise", divide="raise"):
+                    got = func(*args)
+            else:
+                got = func(*args)
         except BaseException as err:  # noqa: BLE001
             return {"exception": describe(err)}, []
     record = {"leaves": []}
@@ -240,13 +283,17 @@ def call_case(func, args, np, limit):
         record["warning"] = f"{first.category.__name__}: {first.message}"[:MESSAGE_LIMIT]
     record["mutated"] = [i for i, (a, b) in enumerate(zip(pristine, args, strict=True))
                         if not same(a, b, np)]
-    arrays = []
     try:
-        leaves = flatten_output(got, np)
+        found = convert(by_structure(got, structure), np, limit) if structure is not None else None
+        if found is None or any(problem for _, problem in found):
+            found = convert(flatten_output(got, np), np, limit)
+        elif any(isinstance(leaf, (list, tuple)) for leaf in by_structure(got, structure)):
+            record["note"] = ("returned a list where the reference returns an array; "
+                              "it was read with np.asarray")
     except BaseException as err:  # noqa: BLE001
         return {"exception": describe(err)}, []
-    for leaf in leaves:
-        arr, problem = to_numbers(leaf, np, limit)
+    arrays = []
+    for arr, problem in found:
         record["leaves"].append({"type": problem} if problem else {"n": len(arrays)})
         if arr is not None:
             arrays.append(arr)
@@ -254,7 +301,7 @@ def call_case(func, args, np, limit):
 
 
 def run_test(job, test, functions, arrays, np, out):
-    """Step 4 for one test: every case of every check call, saved as soon as done."""
+    """Child step 4 for one test: every case of every check call, saved as soon as done."""
     result, saved = {"calls": []}, {}
     for number, call in enumerate(test["calls"]):
         func = functions.get((test["index"], number))
@@ -262,10 +309,12 @@ def run_test(job, test, functions, arrays, np, out):
             missing = {"type": "TypeError", "message": f"{func!r} is not a function"}
             result["calls"].append({"unavailable": func if isinstance(func, dict) else missing})
             continue
-        records = []
+        records, shapes = [], call.get("structures") or []
         for k, case in enumerate(call["cases"]):
             args = [decode(spec, arrays) for spec in case]
-            record, leaves = call_case(func, args, np, job["max_leaf_elements"])
+            record, leaves = call_case(func, args, np, job["max_leaf_elements"],
+                                       shapes[k] if k < len(shapes) else None,
+                                       bool(call.get("float_errors")))
             for leaf in record.get("leaves", []):
                 if "n" in leaf:
                     key = f"c{number}_k{k}_{leaf['n']}"
@@ -281,7 +330,8 @@ def run_test(job, test, functions, arrays, np, out):
     write_json(path + ".json", result)
 
 
-def main(control, rw, progress_fd):
+def main(control, rw, uid, progress_fd):
+    drop_privileges(uid)
     progress = Progress(progress_fd)
     with open(os.path.join(control, "job.json"), encoding="utf-8") as fh:
         job = json.load(fh)
@@ -307,6 +357,6 @@ def main(control, rw, progress_fd):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown: student atexit hooks and __del__ do not run

@@ -1,10 +1,12 @@
 """``course-nn grade`` and ``course-nn check`` as functions: the batch and the self-check.
 
-Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks".
+Book: none (instructor tooling); docs/grading.md, "The pipeline" (a batch) and "8. Run"
+(refusal).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +43,9 @@ class BatchReport:
     notes: list[str] = field(default_factory=list)
 
 
-def _launcher(limits: Limits, isolation: str) -> Launcher:
+def _launcher(limits: Limits, isolation: str, unsafe: bool = False) -> Launcher:
     try:
-        return Launcher.create(limits, isolation)
+        return Launcher.create(limits, isolation, unsafe)
     except (RuntimeError, ValueError) as err:
         raise GradingError(str(err)) from None
 
@@ -53,8 +55,13 @@ def grade_assignment(
     out: Path | None = None, source: Path | None = None, jobs: int | None = None,
     limits: Limits = DEFAULT_LIMITS, shard_of: tuple[int, int] = (1, 1), isolation: str = "auto",
     gradebook: bool = True, progress: bool = True, seed: int | None = None,
+    unsafe: bool = False,
 ) -> BatchReport:
-    """Grade ``submitted/<student>/<assignment>/`` of every student (of this shard)."""
+    """Grade ``submitted/<student>/<assignment>/`` of every student (of this shard).
+
+    Refuses (:class:`GradingError` saying what to install) when the student's code
+    could not be limited as a whole tree, on disk, and as a non-root user, unless
+    ``unsafe``."""
     start = time.perf_counter()
     info = Course.load(course)
     source = source or info.notebook(assignment)
@@ -70,8 +77,10 @@ def grade_assignment(
         raise GradingError(f"no submissions folder {submitted} (nbgrader layout: "
                            f"{submitted}/<student>/{assignment}/{spec.notebook})")
     k, n = shard_of
-    students = shard([s for s in discover(submitted, assignment) if s[1].is_dir()], k, n)
-    ctx = Context(spec, _launcher(limits, isolation), seed=seed)
+    submitted = submitted.resolve()
+    students = shard([s for s in discover(submitted, assignment)
+                      if s[1].parent.is_symlink() or os.path.lexists(s[1])], k, n)
+    ctx = Context(spec, _launcher(limits, isolation, unsafe), seed=seed, submitted=submitted)
     results = grade_batch(students, ctx, jobs or default_jobs(), progress)
     out = Path(out) if out else info.root / "graded" / assignment
     write_outputs(out, spec, results)
@@ -98,7 +107,8 @@ def check_notebook(path: Path, limits: Limits = DEFAULT_LIMITS, isolation: str =
         spec = load_spec(path, path.parent.name, add_hidden=False)
     except SpecError as err:
         raise GradingError(str(err)) from None
-    ctx = Context(spec, _launcher(limits, isolation), hidden=False)
+    # The student's own code on the student's own machine: no refusal without cgroups.
+    ctx = Context(spec, _launcher(limits, isolation, unsafe=True), hidden=False)
     return grade_submission("you", path.parent, ctx)
 
 

@@ -1,6 +1,6 @@
-"""Step 11: put the scores into nbgrader's gradebook, so ``nbgrader export`` works.
+"""Step 12: put the scores into nbgrader's gradebook, so ``nbgrader export`` works.
 
-Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks", step g.
+Book: none (instructor tooling); docs/grading.md, "12. Gradebook".
 
 The assignment is normally in the gradebook already (``nbgrader generate_assignment``
 adds it); if not, it is added from the instructor notebook the same way: the

@@ -1,9 +1,9 @@
-"""Step 9: compare the child's numbers with the references and give each test one status.
+"""Step 10: compare the child's numbers with the references and give each test one status.
 
-Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks", steps e-f.
+Book: none (instructor tooling); docs/grading.md, "10. Judge".
 
 Each answer is converted with ``np.asarray(..., dtype=float)`` and compared by
-:func:`course_nn.grading.diagnose` (shape, finiteness, tolerance, then the check's
+:func:`course_nn.grading.core.diagnose` (shape, finiteness, tolerance, then the check's
 hints), so a failure reads exactly like the notebook's ``check``. A test passes only
 when every case of every check call passes. Flags never hide a score: a passing test
 with flags becomes ``flagged`` with its points; a failing one keeps its status and
@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from course_nn.grading import diagnose
 from course_nn.grading.compare import format_array
+from course_nn.grading.core import describe_case, diagnose, float_error_advice
 from course_nn.grading.hardened.cases import DrawnCall
 from course_nn.grading.hardened.model import (
     CRASHED,
@@ -34,7 +34,6 @@ from course_nn.grading.hardened.model import (
     TestSpec,
 )
 from course_nn.grading.hardened.results import Unreadable
-from course_nn.grading.inline import describe_case
 
 
 class Verdict(Exception):
@@ -48,10 +47,10 @@ class Verdict(Exception):
 def _cause_of_missing(sub: Submission, spec: AssignmentSpec, expr: str, err: dict) -> Verdict:
     """Why a checked function is not there: its cell timed out, crashed, raised, or is gone."""
     names = {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
-    known = spec.by_id()
+    defines = {cid: c.defines for cid, c in spec.by_id().items()}
+    defines |= {c.step_id: c.defines for c in sub.added_cells}
     for index, step in enumerate(sub.job["steps"]):
-        cell = known.get(step["id"])
-        if step["kind"] != "cell" or cell is None or not names & set(cell.defines):
+        if step["kind"] != "cell" or not names & set(defines.get(step["id"], ())):
             continue
         if index in sub.run.step_failures:
             status, detail = sub.run.step_failures[index]
@@ -105,6 +104,9 @@ def _judge_case(call: DrawnCall, number: int, record: Any, arrays: dict) -> str 
         err = record["exception"] if isinstance(record["exception"], dict) else {}
         if err.get("type") == "NotImplementedError":
             raise Verdict(ERROR, f"{call.check.name}: not implemented yet (NotImplementedError)")
+        if err.get("type") == "FloatingPointError":  # the check promises no overflow
+            raise Verdict(FAILED, f"{head} failed{inputs}\n  problem: "
+                                  f"{float_error_advice(str(err.get('message')))}")
         raise Verdict(ERROR, f"{head} raised {err.get('type')}: {err.get('message')} "
                              f"({err.get('where')}){inputs}")
     if record.get("mutated"):
@@ -119,7 +121,10 @@ def _judge_case(call: DrawnCall, number: int, record: Any, arrays: dict) -> str 
         raise Verdict(FAILED, f"{head} failed{inputs}\n  expected: "
                               f"{format_array(call.expected[number])}\n  got:      "
                               f"{format_array(got)}\n  problem: {problem}")
-    return record.get("warning")
+    notes = [f"note: your function warned: {record['warning']}"] if record.get("warning") else []
+    if record.get("note"):
+        notes.append(f"note: {call.check.name} {record['note']}")
+    return "\n".join(notes) or None
 
 
 def _judge_test(sub: Submission, spec: AssignmentSpec, index: int, test: TestSpec) -> str:
@@ -156,7 +161,7 @@ def _judge_test(sub: Submission, spec: AssignmentSpec, index: int, test: TestSpe
         for k, answer in enumerate(answers):
             note = _judge_case(call, k, answer, arrays)
             if note:
-                notes.append(f"note: your function warned: {note}")
+                notes += note.split("\n")
         if len(answers) < len(call.cases):  # the child stops only after an exception
             raise Verdict(CRASHED, "the child's answers are incomplete")
         kind = "hidden" if call.hidden else "public"

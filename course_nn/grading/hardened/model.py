@@ -1,6 +1,6 @@
 """Data passed between the steps of the hardened grader.
 
-Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks".
+Book: none (instructor tooling); docs/grading.md, "The pipeline" and "Statuses".
 
 An :class:`AssignmentSpec` is read once per batch from the instructor notebook; a
 :class:`Submission` is filled in step by step (see ``pipeline.STEPS``) and ends as a
@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# Every test ends in exactly one of these (DESIGN.md, hardened path step f).
+from course_nn.grading.hardened.text import clean
+
+REASON_LIMIT = 2000  # characters of one flag or note (student-controlled names inside)
+# Every test ends in exactly one of these (docs/grading.md, "Statuses").
 PASSED = "passed"
 FAILED = "failed"  # wrong answer; the message teaches
 ERROR = "error"  # the student's code raised
@@ -51,6 +54,7 @@ class CellSpec:
     locked: bool = False
     points: float = 0.0
     defines: tuple[str, ...] = ()
+    cell_id: str | None = None  # nbformat's cell id (kept by nbgrader's release)
 
     @property
     def role(self) -> str:
@@ -107,18 +111,37 @@ class TestResult:
     flags: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class AddedCell:
+    """A code cell the student added (no nbgrader metadata, not an instructor cell).
+
+    It runs in the child after the instructor cell it follows in the student's
+    notebook (``after``: that cell's grade_id, None for the top), like nbgrader."""
+
+    position: int  # index in the student's notebook
+    after: str | None
+    source: str
+    defines: tuple[str, ...] = ()
+
+    @property
+    def step_id(self) -> str:
+        return f"added cell {self.position + 1}"
+
+
 @dataclass
 class Submission:
     """A submission as it moves through the pipeline; each step fills its part."""
 
     student: str
     directory: Path
+    root: Path | None = None  # submitted/ (resolved): the folder must stay inside it
     notebook_path: Path | None = None
     notebook: dict[str, Any] | None = None
     flags: list[str] = field(default_factory=list)  # submission-wide, for summary.csv
     notes: list[str] = field(default_factory=list)  # for the feedback only
     test_flags: dict[str, list[str]] = field(default_factory=dict)  # grade_id -> flags
     solution_sources: dict[str, str] = field(default_factory=dict)  # grade_id -> source
+    added_cells: list[AddedCell] = field(default_factory=list)  # run in notebook order
     job: dict[str, Any] | None = None
     cases: list[Any] = field(default_factory=list)  # per test: per call: (check, cases, refs)
     run: Any = None  # sandbox.RunOutcome
@@ -127,13 +150,18 @@ class Submission:
     results: list[TestResult] = field(default_factory=list)
 
     def flag_test(self, grade_id: str, reason: str) -> None:
+        reason = clean(reason, REASON_LIMIT)
         self.test_flags.setdefault(grade_id, [])
         if reason not in self.test_flags[grade_id]:
             self.test_flags[grade_id].append(reason)
 
     def flag(self, reason: str) -> None:
+        reason = clean(reason, REASON_LIMIT)
         if reason not in self.flags:
             self.flags.append(reason)
+
+    def note(self, text: str) -> None:
+        self.notes.append(clean(text, REASON_LIMIT))
 
 
 @dataclass
@@ -147,6 +175,7 @@ class SubmissionResult:
     stdout: str = ""
     stderr: str = ""
     seconds: float = 0.0
+    peak_bytes: int = 0  # the most memory the child's whole tree used at once (cgroup)
 
     @property
     def score(self) -> float:

@@ -1,6 +1,6 @@
 """The hardened grader's pipeline: one submission through ordered one-job steps, and a batch.
 
-Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks".
+Book: none (instructor tooling); docs/grading.md, "The pipeline".
 
 Like nbgrader's preprocessors, each step does one thing to a :class:`Submission`;
 the order matters and is explained next to each step. A step raises ``Ungradable``
@@ -9,9 +9,9 @@ to end a submission early (every test ungradable); nothing ends the batch.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -22,6 +22,7 @@ from pathlib import Path
 from course_nn.grading.hardened import cases, judge, load, results, scan, script, structure
 from course_nn.grading.hardened.model import AssignmentSpec, Submission, SubmissionResult, Ungradable
 from course_nn.grading.hardened.sandbox import Launcher, Limits
+from course_nn.grading.hardened.text import clean
 
 Step = Callable[[Submission, AssignmentSpec], None]
 
@@ -45,21 +46,27 @@ class Context:
     launcher: Launcher
     seed: int | None = None
     hidden: bool = True  # False for the student's self-check: public cases only
+    submitted: Path | None = None  # resolved submitted/: every folder must stay inside
 
 
 def _run_child(sub: Submission, ctx: Context, packer: cases.Packer) -> None:
-    """Steps 7-8: the child in a fresh temp folder, then its answers read back."""
-    with tempfile.TemporaryDirectory(prefix="course-nn-grade-") as tmp:
-        root = Path(tmp)
-        ctx.launcher.prepare(root, sub.job, packer.arrays)
-        sub.run = ctx.launcher.run(root, sub.job)
-        results.read_results(sub, root / "rw" / "out")
+    """Steps 8-9: the child in a fresh, limited scratch folder, then its answers read
+    back; the folder (and any tmpfs) is removed whatever the child left in it."""
+    with ctx.launcher.scratch() as box:
+        ctx.launcher.prepare(box.root, sub.job, packer.arrays)
+        sub.run = ctx.launcher.run(box.root, sub.job, box.mounted)
+        results.read_results(sub, box.root / "rw" / "out")
+    if sub.run.forged:
+        sub.flag(f"wrote {sub.run.forged} forged line(s) to the grader's progress pipe "
+                 "(ignored)")
 
 
-def grade_submission(student: str, folder: Path, ctx: Context) -> SubmissionResult:
-    """Grade one submission; never raises."""
+def grade_submission(student: str, folder: Path, ctx: Context,
+                     root: Path | None = None) -> SubmissionResult:
+    """Grade one submission; never raises. ``root`` is ``submitted/``: the folder must
+    stay inside it, with no link on the way."""
     start = time.perf_counter()
-    sub = Submission(student, folder)
+    sub = Submission(clean(student, 200), folder, root)
     try:
         for step in PREPARE:
             step(sub, ctx.spec)
@@ -67,22 +74,34 @@ def grade_submission(student: str, folder: Path, ctx: Context) -> SubmissionResu
         _run_child(sub, ctx, packer)
         judge.judge_tests(sub, ctx.spec)
     except Ungradable as err:
-        sub.results = judge.ungradable_results(ctx.spec, str(err))
+        sub.results = judge.ungradable_results(ctx.spec, clean(err))
     except Exception as err:  # a grader bug must not end the batch: report it on the row
-        detail = "".join(traceback.format_exception_only(type(err), err)).strip()
+        detail = clean("".join(traceback.format_exception_only(type(err), err)).strip())
         sub.results = judge.ungradable_results(ctx.spec, f"internal grader error: {detail}")
-        print(f"course-nn grade: {student}: {traceback.format_exc()}", file=sys.stderr)
+        print(f"course-nn grade: {sub.student}: {clean(traceback.format_exc())}", file=sys.stderr)
     run = sub.run
     return SubmissionResult(
-        student, sub.results, sub.flags, sub.notes,
-        stdout=run.output("stdout") if run else "", stderr=run.output("stderr") if run else "",
-        seconds=time.perf_counter() - start)
+        sub.student, sub.results, sub.flags, sub.notes,
+        stdout=clean(run.output("stdout")) if run else "",
+        stderr=clean(run.output("stderr")) if run else "",
+        seconds=time.perf_counter() - start, peak_bytes=run.peak_bytes if run else 0)
+
+
+def student_id(name: str) -> str:
+    """The student id reported for a folder name: the name itself when it is clean text,
+    else its cleaned form plus a hash of the raw name (two hostile names never merge)."""
+    shown = clean(name, 200)
+    if shown == name:
+        return name
+    return f"{shown}~{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
 def discover(submitted: Path, assignment: str) -> list[tuple[str, Path]]:
-    """(student, folder) for every student folder of ``submitted/`` (nbgrader layout)."""
-    return [(p.name, p / assignment) for p in sorted(submitted.iterdir())
-            if p.is_dir() and not p.name.startswith(".")]
+    """(student, folder) for every student folder of ``submitted/`` (nbgrader layout).
+
+    Links are listed too (never followed): they end as ungradable rows, not silence."""
+    return [(student_id(p.name), p / assignment) for p in sorted(submitted.iterdir())
+            if not p.name.startswith(".") and (p.is_symlink() or p.is_dir())]
 
 
 def shard(items: list, k: int, n: int) -> list:
@@ -100,7 +119,7 @@ def grade_batch(students: list[tuple[str, Path]], ctx: Context, jobs: int,
         total=len(students), unit="submission", file=sys.stderr, disable=not progress,
         desc=f"grading {ctx.spec.name}", dynamic_ncols=True,
     ) as bar:
-        futures = [pool.submit(grade_submission, s, f, ctx) for s, f in students]
+        futures = [pool.submit(grade_submission, s, f, ctx, ctx.submitted) for s, f in students]
         for future in as_completed(futures):
             done.append(future.result())
             bar.update()

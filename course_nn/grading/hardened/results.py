@@ -1,19 +1,24 @@
-"""Step 8: read what the child handed back: numbers only, sizes checked before loading.
+"""Step 9: read what the child handed back: numbers only, sizes checked before loading.
 
-Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks", step d.
+Book: none (instructor tooling); docs/grading.md, "9. Read back".
 
 The child's files are untrusted (the student's code ran in that process and could
 have rewritten them): files are opened without following links or blocking on
-FIFOs, JSON is size-checked before parsing, and each array of the ``.npz`` has its
-header read and its size checked before it is loaded, always with
-``allow_pickle=False``. Anything unreadable becomes a crashed test, never an error in
-the grader.
+FIFOs, JSON is size-checked before parsing and every string in it is cleaned
+(:mod:`.text`), and each member of an ``.npz`` is validated before anything is
+loaded: a ``.npy`` name, no duplicate names, a header with non-negative integer
+dimensions, a numeric dtype (bool, int, float, complex; never objects, strings,
+records or dates), a stored size that matches the header, and a byte cap for the
+whole *submission*, counted on the float64 size each array becomes when judged.
+Loading is always ``allow_pickle=False``. Anything unreadable becomes a crashed test,
+never an error in the grader.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import stat
 import zipfile
@@ -23,9 +28,12 @@ from typing import Any
 import numpy as np
 
 from course_nn.grading.hardened.model import Submission
+from course_nn.grading.hardened.text import clean_tree
+
+MESSAGE_LIMIT = 4000  # characters of any one string the child reports
 
 MAX_JSON_BYTES = 8 * 1024 * 1024
-MAX_ARRAY_BYTES = 512 * 1024 * 1024  # all arrays of one test, once loaded
+MAX_ARRAY_BYTES = 512 * 1024 * 1024  # all arrays of one submission, as float64
 MAX_FILE_BYTES = 128 * 1024 * 1024  # one answer file (the child's file-size limit is lower)
 MAX_MEMBERS = 100_000
 HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
@@ -53,40 +61,73 @@ def read_bytes(path: Path, limit: int) -> bytes:
 
 def read_json(path: Path) -> Any:
     try:
-        return json.loads(read_bytes(path, MAX_JSON_BYTES))
+        return clean_tree(json.loads(read_bytes(path, MAX_JSON_BYTES)), MESSAGE_LIMIT)
     except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise Unreadable(f"{path.name}: {err}") from None
 
 
-def read_npz(path: Path, max_bytes: int = MAX_ARRAY_BYTES) -> dict[str, np.ndarray]:
-    """Every array of an ``.npz``; headers are checked before any data is read."""
-    data, arrays, total = io.BytesIO(read_bytes(path, MAX_FILE_BYTES)), {}, 0
+class Budget:
+    """Bytes the answers of one submission may still take once judged (as float64)."""
+
+    def __init__(self, limit: int = MAX_ARRAY_BYTES):
+        self.left = limit
+
+    def spend(self, what: str, elements: int, complex_: bool) -> None:
+        self.left -= elements * (16 if complex_ else 8)
+        if self.left < 0:
+            raise Unreadable(f"{what}: the answers are larger than {MAX_ARRAY_BYTES} bytes "
+                             "as float64")
+
+
+def check_header(name: str, shape: Any, dtype: np.dtype) -> int:
+    """The number of elements of a valid numeric ``.npy`` header (else ``Unreadable``)."""
+    if not isinstance(shape, tuple) or not all(type(d) is int and d >= 0 for d in shape):
+        raise Unreadable(f"{name}: invalid shape {shape!r}")
+    if dtype.hasobject:
+        raise Unreadable(f"{name} holds Python objects")
+    if dtype.kind not in "biufc" or dtype.fields is not None \
+            or dtype.subdtype is not None:
+        raise Unreadable(f"{name}: dtype {dtype} is not plain numbers")
+    return math.prod(shape)
+
+
+def read_npz(path: Path, budget: Budget | None = None) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz``; every member validated before any data is loaded."""
+    budget = budget or Budget()
+    data, arrays = io.BytesIO(read_bytes(path, MAX_FILE_BYTES)), {}
     try:
         with zipfile.ZipFile(data) as archive:
-            if len(archive.infolist()) > MAX_MEMBERS:
+            members = archive.infolist()
+            if len(members) > MAX_MEMBERS:
                 raise Unreadable(f"more than {MAX_MEMBERS} arrays")
-            for info in archive.infolist():
+            names = [info.filename for info in members]
+            if len(set(names)) != len(names):
+                raise Unreadable("an answer file holds two arrays of the same name")
+            for info in members:
+                if not info.filename.endswith(".npy") or info.is_dir():
+                    raise Unreadable(f"{info.filename!r} is not an array")
                 with archive.open(info) as member:
                     version = np.lib.format.read_magic(member)
                     if version not in HEADER_READERS:
                         raise Unreadable(f"{info.filename}: .npy format {version} not accepted")
                     shape, _, dtype = HEADER_READERS[version](member)
-                    if dtype.hasobject:
-                        raise Unreadable(f"{info.filename} holds Python objects")
-                    total += int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-                    if total > max_bytes:
-                        raise Unreadable(f"the answers are larger than {max_bytes} bytes")
+                    elements = check_header(info.filename, shape, dtype)
+                    header = member.tell()
+                budget.spend(info.filename, elements, dtype.kind == "c")
+                if info.file_size != header + elements * dtype.itemsize:
+                    raise Unreadable(f"{info.filename}: stored size does not match its header")
         data.seek(0)
         with np.load(data, allow_pickle=False) as npz:
             for key in npz.files:
                 arrays[key] = npz[key]
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, RuntimeError) as err:
         raise Unreadable(f"{path.name}: {err}") from None
     return arrays
 
 
 def read_results(sub: Submission, out: Path) -> None:
     """``sub.outputs[t] = (json record, arrays)`` or an ``Unreadable`` for each answered test."""
+    budget = Budget()
     for test in sub.job["tests"]:
         index = test["index"]
         record_path = out / f"test_{index}.json"
@@ -96,7 +137,7 @@ def read_results(sub: Submission, out: Path) -> None:
             record = read_json(record_path)
             if not isinstance(record, dict) or not isinstance(record.get("calls"), list):
                 raise Unreadable("the answer record has the wrong form")
-            sub.outputs[index] = (record, read_npz(out / f"test_{index}.npz"))
+            sub.outputs[index] = (record, read_npz(out / f"test_{index}.npz", budget))
         except Unreadable as err:
             sub.outputs[index] = err
     try:

@@ -1,6 +1,6 @@
 """Run a submission's child process under limits, and restart it after a crash or timeout.
 
-Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks", step c.
+Book: none (instructor tooling); docs/grading.md, "8. Run: limits on the whole tree".
 
 Layers, outermost first (each optional layer is used when the machine has it; the
 design holds without them):
@@ -10,6 +10,15 @@ design holds without them):
   writable folder; no network, own PID namespace;
 * Landlock, when the kernel has it (applied by the child before student code): the
   same allow-list enforced by the kernel, plus no TCP and no signals to the outside;
+* a cgroup per attempt (``cgroup.py``): memory and process limits on the whole tree,
+  and every process of the tree killed at the end, even those that left the group;
+* a size- and inode-limited scratch (``scratch.py``): ``rw/work`` and ``rw/out`` are
+  private tmpfs when the grader may mount, and bubblewrap's ``--size`` tmpfs holds
+  ``/tmp`` (and the working folder when the grader may not mount);
+* never root: as root the child drops to ``nobody`` before it reads anything of the
+  job (inside bubblewrap, which then runs without a user namespace and keeps only
+  ``CAP_SETUID``/``CAP_SETGID`` for that; without bubblewrap only when ``nobody``
+  can reach the interpreter);
 * always: ``python -I -S -B`` (no user site, no ``.pth`` files, so the editable
   install's path to the course is not on ``sys.path``), a minimal environment, a temp
   working directory, ``setrlimit`` on memory, CPU seconds, file size and processes,
@@ -40,26 +49,42 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_nn.grading.hardened import cgroup, scratch
 from course_nn.grading.hardened.model import CRASHED, TIMEOUT
 
 CHILD = Path(__file__).with_name("child.py")
 OUTPUT_HEAD = 32_000  # bytes of stdout/stderr kept for the feedback
 DRAIN = 1.0  # seconds to collect the last output after the child said "done"
 ISOLATIONS = ("auto", "bwrap", "landlock", "basic")
+NOBODY = 65534
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-submission limits; ``timeout`` is per step (a cell or a test)."""
+    """Per-submission limits; ``timeout`` is per step (a cell or a test).
+
+    ``memory_mb`` bounds each process (address space) and the whole tree (cgroup);
+    ``processes`` the tree's tasks; ``disk_mb`` and ``inodes`` the scratch folder;
+    :meth:`budget` is the one wall-clock budget of a submission, over all restarts."""
 
     timeout: float = 30.0
     startup: float = 60.0  # interpreter start and ``import numpy`` on a loaded machine
     memory_mb: int = 2048
     file_mb: int = 64
-    processes: int = 256  # on top of the processes the user already runs
+    processes: int = 256
+    disk_mb: int = 256
+    inodes: int = 10_000
 
     def budget(self, steps: int) -> float:
         return self.startup + self.timeout * max(steps, 1)
+
+    @property
+    def tree_bytes(self) -> int:
+        """The cgroup's memory limit for the whole tree: one process's address space, the
+        scratch tmpfs (its pages count as memory) and some room for the interpreters'
+        shared libraries, so a single process meets its own limit first (a clean
+        ``MemoryError``) and only a tree of processes meets this one."""
+        return (self.memory_mb + self.disk_mb + 256) * 1024 * 1024
 
 
 @dataclass
@@ -75,6 +100,9 @@ class Attempt:
     stderr: bytes = b""
     stdout_total: int = 0
     stderr_total: int = 0
+    forged: int = 0  # progress lines that did not follow the job (the student wrote them)
+    peak_bytes: int = 0  # the tree's peak memory (cgroup), 0 when unknown
+    oom_kills: int = 0
 
 
 @dataclass
@@ -85,6 +113,15 @@ class RunOutcome:
     test_failures: dict[int, tuple[str, str]] = field(default_factory=dict)
     startup_failure: tuple[str, str] | None = None
     attempts: list[Attempt] = field(default_factory=list)
+    budget_spent: bool = False  # the total wall-clock budget ran out
+
+    @property
+    def forged(self) -> int:
+        return sum(a.forged for a in self.attempts)
+
+    @property
+    def peak_bytes(self) -> int:
+        return max((a.peak_bytes for a in self.attempts), default=0)
 
     def output(self, name: str) -> str:
         """The kept head of stdout or stderr over all attempts, with what was dropped."""
@@ -97,13 +134,24 @@ class RunOutcome:
 
 
 # --- what the machine offers ----------------------------------------------------------
+def namespaces() -> list[str]:
+    """bubblewrap's isolation flags. As root: no user namespace (it would map the child's
+    uid back to root), every capability dropped but the two the child needs to drop
+    to ``nobody`` itself; otherwise everything unshared, user namespace included."""
+    if os.geteuid() == 0:
+        return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                "--unshare-cgroup-try", "--cap-drop", "ALL", "--cap-add", "CAP_SETUID",
+                "--cap-add", "CAP_SETGID"]
+    return ["--unshare-all"]
+
+
 @functools.cache
 def bwrap_works() -> bool:
     """``bwrap`` is installed and can create namespaces here (containers may forbid it)."""
     exe = shutil.which("bwrap")
     if not exe:
         return False
-    probe = [exe, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"]
+    probe = [exe, *namespaces(), "--die-with-parent", "--ro-bind", "/", "/", "true"]
     try:
         return subprocess.run(probe, capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.SubprocessError):
@@ -161,40 +209,65 @@ def read_paths(sites: list[str]) -> list[str]:
     return [p for p in dict.fromkeys(base + system) if os.path.exists(p)]
 
 
-def bwrap_prefix(sites: list[str], root: Path) -> list[str]:
+def _ancestors(paths: list[str]) -> list[str]:
+    """Every folder above ``paths`` (bubblewrap would make them mode 0700: unreachable
+    for ``nobody``), parents first."""
+    found = {str(parent) for path in paths for parent in Path(path).parents if str(parent) != "/"}
+    return sorted(found, key=lambda p: (p.count("/"), p))
+
+
+def bwrap_prefix(sites: list[str], root: Path, limits: Limits, scratch_mounted: bool) -> list[str]:
     """The bubblewrap command line: a fresh root with read-only system parts, the control
-    folder read-only and only ``rw/`` writable."""
-    cmd = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
-           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    for path in read_paths(sites):
-        if path not in ("/proc", "/dev"):
-            cmd += ["--ro-bind", path, path]
+    folder read-only, only ``rw/`` writable, ``/tmp`` a size-limited tmpfs (and the
+    working folder too, when ``rw/`` is not a limited tmpfs already)."""
+    size = str(limits.disk_mb * 1024 * 1024)
+    control, rw = root / "control", root / "rw"
+    reads = [p for p in read_paths(sites) if p not in ("/proc", "/dev")]
+    cmd = [shutil.which("bwrap") or "bwrap", *namespaces(), "--die-with-parent",
+           "--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp"]
+    for folder in _ancestors([*reads, str(control), str(rw)]):
+        if folder not in ("/tmp", "/proc", "/dev"):
+            cmd += ["--perms", "0755", "--dir", folder]
+    for path in reads:
+        cmd += ["--ro-bind", path, path]
     for path in sites:  # a non-editable course_nn install stays hidden
         if (Path(path) / "course_nn").exists():
             cmd += ["--tmpfs", str(Path(path) / "course_nn")]
-    control, rw = root / "control", root / "rw"
-    return cmd + ["--ro-bind", str(control), str(control), "--bind", str(rw), str(rw),
-                  "--chdir", str(rw / "work"), "--"]
+    cmd += ["--ro-bind", str(control), str(control), "--bind", str(rw), str(rw)]
+    if not scratch_mounted:
+        cmd += ["--size", size, "--tmpfs", str(rw / "work")]
+    return cmd + ["--chdir", str(rw / "work"), "--"]
 
 
-def _set_limits(limits: list[tuple[int, int, int]]) -> None:  # runs in the child before exec
+def _enter(procs_files: list[str], limits: list[tuple[int, int, int]]) -> None:
+    """Runs in the forked child before exec: join the cgroup(s), then set the rlimits."""
+    pid = str(os.getpid()).encode()
+    for path in procs_files:
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.write(fd, pid)
+        finally:
+            os.close(fd)
     for which, soft, hard in limits:
         resource.setrlimit(which, (soft, hard))
 
 
-def rlimits(limits: Limits, steps: int) -> list[tuple[int, int, int]]:
+def rlimits(limits: Limits, steps: int, tree_limited: bool = False) -> list[tuple[int, int, int]]:
     """(resource, soft, hard): address space, CPU seconds (the whole budget; SIGXCPU at the
-    soft limit tells a CPU timeout from a kill), file size, processes, no core dumps."""
+    soft limit tells a CPU timeout from a kill), file size, no core dumps, and processes
+    when no cgroup counts them (``RLIMIT_NPROC`` counts every process of the user)."""
     mib = 1024 * 1024
     cpu = int(limits.budget(steps)) + 1
-    nproc = _user_tasks() + limits.processes
-    return [
+    found = [
         (resource.RLIMIT_AS, limits.memory_mb * mib, limits.memory_mb * mib),
         (resource.RLIMIT_CPU, cpu, cpu + 5),
         (resource.RLIMIT_FSIZE, limits.file_mb * mib, limits.file_mb * mib),
-        (resource.RLIMIT_NPROC, nproc, nproc),
         (resource.RLIMIT_CORE, 0, 0),
     ]
+    if not tree_limited:
+        nproc = _user_tasks() + limits.processes
+        found.append((resource.RLIMIT_NPROC, nproc, nproc))
+    return found
 
 
 @functools.cache
@@ -239,32 +312,49 @@ def _ending(returncode: int, via_bwrap: bool) -> tuple[str, str]:
     return CRASHED, f"the process exited early with code {returncode} (os._exit or a crash)"
 
 
-class _Watch:
-    """Reads progress, stdout and stderr of a running child; keeps bounded heads."""
+def progress_plan(job: dict) -> list[str]:
+    """The progress lines an honest child sends for ``job``, in order (``R`` carries the
+    Landlock ABI, matched by kind only)."""
+    skip = set(job.get("skip_tests", []))
+    return (["R"] + [f"S {i}" for i in range(len(job["steps"]))]
+            + [f"T {t['index']}" for t in job["tests"] if t["index"] not in skip] + ["D"])
 
-    def __init__(self, attempt: Attempt, limits: Limits, steps: int):
-        self.attempt, self.limits, self.steps = attempt, limits, steps
-        self.seen: tuple[str, int] = ("", -1)
+
+class _Watch:
+    """Reads progress, stdout and stderr of a running child; keeps bounded heads.
+
+    Progress lines must follow :func:`progress_plan` exactly: each valid line is the
+    next one expected. Anything else (a step out of order, repeated, out of range,
+    garbage) is counted as forged and ignored, so student code writing to the pipe can
+    at most claim the real next steps early, which only spends its own budget."""
+
+    def __init__(self, attempt: Attempt, plan: list[str]):
+        self.attempt, self.plan, self.position = attempt, plan, 0
         self.partial = b""
 
     def progress(self, data: bytes) -> bool:
         """Handle progress lines; True when the deadline restarts (a new step began)."""
         *lines, self.partial = (self.partial + data).split(b"\n")
+        if len(self.partial) > 64:  # no honest line is that long
+            self.attempt.forged += 1
+            self.partial = b""
         moved = False
-        for line in lines:
-            kind, _, value = line.decode("ascii", "replace").partition(" ")
+        for raw in lines:
+            line = raw.decode("ascii", "replace").strip()
+            expected = self.plan[self.position] if self.position < len(self.plan) else None
+            kind, _, value = line.partition(" ")
+            if expected == "R" and kind == "R" and value.isdigit() and len(value) < 4:
+                self.attempt.landlock_abi = int(value)
+            elif expected is None or line != expected:
+                self.attempt.forged += 1
+                continue
+            self.position += 1
             if kind == "D":
                 self.attempt.finished = True
-            elif kind == "R" and value.isdigit() and self.seen == ("", -1):
-                self.attempt.landlock_abi, self.seen, moved = int(value), ("R", 0), True
-            elif kind in "ST" and kind and value.isdigit() and self._forward(kind, int(value)):
-                self.attempt.last, self.seen, moved = (kind, int(value)), (kind, int(value)), True
+            elif kind in ("S", "T"):
+                self.attempt.last = (kind, int(value))
+            moved = True
         return moved
-
-    def _forward(self, kind: str, value: int) -> bool:
-        # Steps only move forward (a forged line cannot buy more than the budget).
-        order = {"R": 0, "S": 1, "T": 2}
-        return (order[kind], value) > (order.get(self.seen[0], -1), self.seen[1])
 
     def output(self, name: str, data: bytes) -> None:
         kept = getattr(self.attempt, name)
@@ -274,10 +364,10 @@ class _Watch:
 
 
 def _pump(proc: subprocess.Popen, progress_fd: int, watch: _Watch, limits: Limits,
-          steps: int) -> bool:
-    """Read the child's pipes until it ends; False when a deadline passed."""
+          overall: float) -> bool:
+    """Read the child's pipes until it ends; False when a deadline passed (the step's
+    own, or ``overall``, the monotonic end of the submission's total budget)."""
     start = time.monotonic()
-    overall = start + limits.budget(steps)
     deadline = start + limits.startup
     selector = selectors.DefaultSelector()
     selector.register(progress_fd, selectors.EVENT_READ, "progress")
@@ -311,38 +401,56 @@ def _pump(proc: subprocess.Popen, progress_fd: int, watch: _Watch, limits: Limit
 
 
 def run_once(command: list[str], root: Path, limits: Limits, steps: int, via_bwrap: bool,
-             user: int | None) -> Attempt:
-    """Start the child, watch it, kill its process group at the end whatever happened."""
+             plan: list[str], overall: float, tree: cgroup.Hierarchy | None = None) -> Attempt:
+    """Start the child (in a fresh cgroup when there is one), watch it, and kill its
+    process group and every process of its cgroup at the end, whatever happened."""
     attempt = Attempt()
-    read_fd, write_fd = os.pipe()
+    group = (cgroup.Group.create(tree, limits.tree_bytes, limits.processes)
+             if tree else None)
     try:
-        proc = subprocess.Popen(
-            [*command, str(write_fd)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, pass_fds=(write_fd,), cwd=root / "rw" / "work",
-            env=child_env(root),
-            start_new_session=True, user=user,
-            preexec_fn=functools.partial(_set_limits, rlimits(limits, steps)),
-        )
-    finally:
-        os.close(write_fd)
-    watch = _Watch(attempt, limits, steps)
-    try:
-        in_time = _pump(proc, read_fd, watch, limits, steps)
-    finally:
+        read_fd, write_fd = os.pipe()
         try:
-            os.killpg(proc.pid, signal.SIGKILL)  # the group, while the zombie still holds its id
-        except (ProcessLookupError, PermissionError):
-            pass
-        proc.wait()
-        for pipe in (proc.stdout, proc.stderr):
-            pipe.close()
-        os.close(read_fd)
+            proc = subprocess.Popen(
+                [*command, str(write_fd)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, pass_fds=(write_fd,), cwd=root / "rw" / "work",
+                env=child_env(root), start_new_session=True,
+                preexec_fn=functools.partial(_enter, group.join_paths() if group else [],
+                                             rlimits(limits, steps, group is not None)),
+            )
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
+        watch = _Watch(attempt, plan)
+        try:
+            in_time = _pump(proc, read_fd, watch, limits, overall)
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # the group, while the zombie holds its id
+            except (ProcessLookupError, PermissionError):
+                pass
+            if group:
+                group.kill()  # also what left the process group (setsid, double fork)
+            proc.wait()
+            for pipe in (proc.stdout, proc.stderr):
+                pipe.close()
+            os.close(read_fd)
+    finally:
+        if group:
+            attempt.peak_bytes, attempt.oom_kills = group.peak_bytes(), group.oom_kills()
+            group.remove()
     if not attempt.finished:
         if not in_time:
             attempt.status = TIMEOUT
-            attempt.detail = f"no answer within {limits.timeout:g} s (killed)"
+            attempt.detail = (f"no answer within {limits.timeout:g} s (killed)"
+                              if time.monotonic() < overall else
+                              "the submission's total time budget was used up (killed)")
         else:
             attempt.status, attempt.detail = _ending(proc.returncode, via_bwrap)
+            if attempt.oom_kills:
+                attempt.detail = (f"the process tree ran out of memory (all its processes "
+                                  f"together may use {limits.tree_bytes >> 20} MB); {attempt.detail}")
     return attempt
 
 
@@ -358,6 +466,8 @@ def write_new(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
+
+
 def _reachable_by_others(path: str) -> bool:
     """Can a user other than the owner read ``path`` (every parent searchable)?"""
     p = Path(path).resolve()
@@ -365,18 +475,39 @@ def _reachable_by_others(path: str) -> bool:
     return dirs_ok and bool(os.stat(p).st_mode & 0o004)
 
 
-def unprivileged_user(python: str, sites: list[str]) -> int | None:
-    """``nobody`` for the child when we are root and it can still reach Python, else None.
+def unprivileged_user(python: str, sites: list[str], use_bwrap: bool) -> int | None:
+    """The uid the child drops to: ``nobody`` when we are root, else None (we are not).
 
-    Used when neither bubblewrap nor Landlock is there: as ``nobody`` the student's code
-    cannot write the course's files nor signal the grader."""
+    Inside bubblewrap the paths the child reads are re-created reachable; without it,
+    ``nobody`` must be able to reach the interpreter and site-packages as they are.
+    Raises ``RuntimeError`` when we are root and the child could not run as ``nobody``."""
     if os.geteuid() != 0:
         return None
+    if use_bwrap:
+        return NOBODY
     try:
-        ok = all(_reachable_by_others(p) for p in [python, *sites])
+        ok = all(_reachable_by_others(p) for p in [python, sys.base_prefix, *sites])
     except OSError:
         ok = False
-    return 65534 if ok else None
+    if not ok:
+        raise RuntimeError(
+            f"the student's code would run as root: user nobody cannot reach {python} and "
+            "its site-packages; install bubblewrap (apt-get install bubblewrap, or "
+            "`make system-deps`), or install Python where every user can read it")
+    return NOBODY
+
+
+def containment_gaps(tree: cgroup.Hierarchy | None, use_bwrap: bool, mount: bool) -> list[str]:
+    """What is missing for limits on the whole tree and the disk, with what to do."""
+    gaps = []
+    if tree is None:
+        gaps.append("memory and process limits on the whole process tree need cgroups: run "
+                    "the grader as root where /sys/fs/cgroup has cgroup v2 with the memory and "
+                    "pids controllers, or cgroup v1 memory and pids hierarchies")
+    if not (mount or use_bwrap):
+        gaps.append("a size-limited scratch folder needs bubblewrap (apt-get install "
+                    "bubblewrap, or `make system-deps`) or a grader allowed to mount tmpfs (root)")
+    return gaps
 
 
 @dataclass(frozen=True)
@@ -388,58 +519,88 @@ class Launcher:
     use_landlock: bool
     sites: tuple[str, ...]
     python: str
-    user: int | None
+    user: int | None  # the uid the child drops to (None: the grader is not root)
+    tree: cgroup.Hierarchy | None = None
+    mount_scratch: bool = False
+    unsafe: bool = False
 
     @classmethod
-    def create(cls, limits: Limits, isolation: str = "auto") -> Launcher:
+    def create(cls, limits: Limits, isolation: str = "auto", unsafe: bool = False) -> Launcher:
+        """Decide the layers; refuse (``RuntimeError`` saying what to install) when the
+        whole tree, the disk or the uid cannot be limited, unless ``unsafe``."""
         use_bwrap, use_landlock = layers(isolation)
         sites, python = site_paths(), python_executable()
-        user = None if (use_bwrap or use_landlock) else unprivileged_user(python, sites)
-        return cls(limits, use_bwrap, use_landlock, tuple(sites), python, user)
+        try:
+            user = unprivileged_user(python, sites, use_bwrap)
+        except RuntimeError:
+            if not unsafe:
+                raise
+            user = None
+        tree, mount = cgroup.hierarchy(), scratch.can_mount()
+        gaps = containment_gaps(tree, use_bwrap, mount)
+        if gaps and not unsafe:
+            raise RuntimeError("refusing to run untrusted code without: " + "; ".join(gaps)
+                               + " (or pass --unsafe to grade anyway)")
+        return cls(limits, use_bwrap, use_landlock, tuple(sites), python, user, tree, mount,
+                   unsafe)
 
     def describe(self) -> str:
         used = [name for name, on in (("bubblewrap", self.use_bwrap),
                                       ("Landlock", self.use_landlock),
-                                      ("user nobody", self.user is not None)) if on]
+                                      ("user nobody", self.user is not None),
+                                      (self.tree.describe() if self.tree else "", bool(self.tree)),
+                                      ("tmpfs scratch", self.mount_scratch or self.use_bwrap),
+                                      ("UNSAFE", self.unsafe)) if on]
         return ", ".join(used + ["rlimits", "python -I -S", "course_nn blocked"])
 
-    def command(self, root: Path) -> list[str]:
+    def scratch(self) -> scratch.Scratch:
+        """A fresh temp folder for one submission (removed by ``close``, whatever it holds)."""
+        mib = 1024 * 1024
+        return scratch.Scratch.create(self.limits.disk_mb * mib, self.limits.inodes, self.user,
+                                      self.mount_scratch)
+
+    def command(self, root: Path, scratch_mounted: bool = False) -> list[str]:
         control = root / "control"
         child = [self.python, "-I", "-S", "-B", "-u", str(control / "child.py"), str(control),
-                 str(root / "rw")]
-        return (bwrap_prefix(list(self.sites), root) if self.use_bwrap else []) + child
+                 str(root / "rw"), str(self.user if self.user is not None else -1)]
+        prefix = (bwrap_prefix(list(self.sites), root, self.limits, scratch_mounted)
+                  if self.use_bwrap else [])
+        return prefix + child
 
     def prepare(self, root: Path, job: dict, inputs: dict) -> None:
-        """``control/``: the child script and the inputs; ``rw/``: empty work and out folders."""
+        """``control/``: the child script and the inputs (``rw/`` is made by the scratch)."""
         import numpy as np
 
         control = root / "control"
         control.mkdir(mode=0o755)
-        for sub in ("work", "out"):
-            (root / "rw" / sub).mkdir(parents=True)
         shutil.copyfile(CHILD, control / "child.py")
         np.savez(control / "inputs.npz", **inputs)
+        for path in control.iterdir():
+            os.chmod(path, 0o644)
         job.update(site_paths=list(self.sites),
                    read_paths=[*read_paths(list(self.sites)), str(control)],
                    landlock=self.use_landlock)
-        if self.user is not None:
-            os.chmod(root, 0o711)  # the unprivileged child must reach control/ and rw/
-            for path in [root / "rw", *(root / "rw").rglob("*")]:
-                os.chown(path, self.user, self.user)
 
-    def run(self, root: Path, job: dict) -> RunOutcome:
-        """Run the child until it finishes, skipping each step that timed out or crashed."""
+    def run(self, root: Path, job: dict, scratch_mounted: bool = False) -> RunOutcome:
+        """Run the child until it finishes, skipping each step that timed out or crashed,
+        all within one wall-clock budget for the submission."""
         outcome, steps = RunOutcome(), len(job["steps"])
         tests = [t["index"] for t in job["tests"]]
+        budget = self.limits.budget(steps + len(tests))
+        overall = time.monotonic() + budget
         skip_steps: set[int] = set()
         skip_tests: set[int] = set()
         for _ in range(steps + len(tests) + 1):
             done = {t for t in tests if answered(root, t)}
+            if time.monotonic() >= overall:
+                outcome.budget_spent = True
+                break
             job.update(skip_steps=sorted(skip_steps), skip_tests=sorted(skip_tests | done))
             write_new(root / "control" / "job.json", json.dumps(job).encode())
             todo = len(set(tests) - skip_tests - done)
-            attempt = run_once(self.command(root), root, self.limits, steps + todo,
-                               self.use_bwrap, self.user)
+            attempt = run_once(self.command(root, scratch_mounted), root, self.limits,
+                               steps + todo, self.use_bwrap, progress_plan(job), overall,
+                               self.tree)
             outcome.attempts.append(attempt)
             if attempt.finished:
                 break
@@ -454,4 +615,10 @@ class Launcher:
             else:
                 outcome.startup_failure = (attempt.status or CRASHED, attempt.detail)
                 break
+        if outcome.budget_spent or time.monotonic() >= overall:
+            outcome.budget_spent = True
+            for t in tests:
+                if not answered(root, t) and t not in outcome.test_failures:
+                    outcome.test_failures[t] = (
+                        TIMEOUT, f"the submission's total time budget ({budget:g} s) was used up")
         return outcome

@@ -1,6 +1,6 @@
-"""Step 4: read the student's solution cells (without running them) for cheating routes.
+"""Step 5: read the student's solution cells (without running them) for cheating routes.
 
-Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks".
+Book: none (instructor tooling); docs/grading.md, "5. Scan".
 
 None of these routes can raise a score in the hardened grader (the checks run in the
 parent, ``course_nn`` is not importable in the child, files outside the box are out
@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import re
 
+from course_nn.grading.hardened.assignment import MAX_PARSE_CHARS
 from course_nn.grading.hardened.model import AssignmentSpec, Submission
 from course_nn.grading.hardened.structure import tests_using
 
@@ -164,8 +165,15 @@ class _Scanner(ast.NodeVisitor):
 
 
 def scan_source(source: str, modules: set[str] | None = None) -> list[str]:
-    """Findings for one cell, as ``"category: what (line N)"``, without duplicates."""
+    """Findings for one cell, as ``"category: what (line N)"``, without duplicates.
+
+    A cell larger than ``MAX_PARSE_CHARS`` is not parsed here (that alone can cost
+    GBs): it is reported as too large to scan, and searched as text for course_nn."""
     scanner = _Scanner(set(modules or MODULES))
+    if len(source) > MAX_PARSE_CHARS:
+        found = [f"suspicious: a cell of {len(source)} characters, too large to scan "
+                 f"(limit {MAX_PARSE_CHARS})"]
+        return found + (["forbidden import: mentions course_nn"] if "course_nn" in source else [])
     try:
         scanner.visit(ast.parse(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -176,14 +184,17 @@ def scan_source(source: str, modules: set[str] | None = None) -> list[str]:
 
 
 def scan_solutions(sub: Submission, spec: AssignmentSpec) -> None:
-    """Flag the tests that rely on a cell with findings (every test if it defines none)."""
+    """Flag the tests that rely on a cell with findings (every test if it defines none):
+    the solution cells and the cells the student added (they run too)."""
     known = spec.by_id()
-    for grade_id, source in sub.solution_sources.items():
+    cells = [(f"cell {gid!r}", source, known[gid].defines if gid in known else ())
+             for gid, source in sub.solution_sources.items()]
+    cells += [(cell.step_id, cell.source, cell.defines) for cell in sub.added_cells]
+    for where, source, defines in cells:
         findings = scan_source(source)
         if not findings:
             continue
-        student_defines = tuple(n for n in known[grade_id].defines) if grade_id in known else ()
-        tests = tests_using(spec, student_defines) or [t.grade_id for t in spec.tests]
+        tests = tests_using(spec, tuple(defines)) or [t.grade_id for t in spec.tests]
         for finding in findings:
             for test in tests:
-                sub.flag_test(test, f"{finding} (cell {grade_id!r})")
+                sub.flag_test(test, f"{finding} ({where})")

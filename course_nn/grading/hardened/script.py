@@ -1,12 +1,14 @@
-"""Step 5: rebuild the program the child runs, from the instructor's cells.
+"""Step 6: rebuild the program the child runs, from the instructor's cells.
 
-Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks", step b.
+Book: none (instructor tooling); docs/grading.md, "6. Script".
 
 In the instructor's order: setup cells as the instructor wrote them (minus the
 ``course_nn`` imports, which the child cannot satisfy), the student's solution cells,
-and for each grade cell a *collector* that only looks up the functions its
-``check(...)`` calls name. The checks themselves never run in the child. Ordinary
-cells (plots, exploration) and cells the student added are not run.
+the cells the student added (each after the instructor cell it follows in the
+student's notebook, so a helper defined in an added cell is there when the solution
+needs it, as under nbgrader), and for each grade cell a *collector* that only looks
+up the functions its ``check(...)`` calls name. The checks themselves never run in
+the child. The instructor's ordinary cells (plots, exploration) are not run.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import ast
 import re
 
+from course_nn.grading.hardened.assignment import MAX_PARSE_CHARS
 from course_nn.grading.hardened.model import AssignmentSpec, Submission
 
 MAGIC = re.compile(r"^\s*(%|!)")
@@ -36,7 +39,11 @@ def without_course_imports(source: str) -> str:
 
 
 def without_magics(source: str) -> str:
-    """IPython magics and shell escapes become comments when plain Python cannot parse them."""
+    """IPython magics and shell escapes become comments when plain Python cannot parse them.
+
+    A cell larger than ``MAX_PARSE_CHARS`` is passed on as it is (never compiled here)."""
+    if len(source) > MAX_PARSE_CHARS:
+        return source
     try:
         compile(source, "<cell>", "exec", dont_inherit=True)
         return source
@@ -47,8 +54,18 @@ def without_magics(source: str) -> str:
 
 
 def build_job(sub: Submission, spec: AssignmentSpec) -> None:
-    """The child's steps: cells to run and collectors, in the instructor's order."""
+    """The child's steps: cells to run and collectors, in the instructor's order, with
+    the student's added cells after the instructor cell they follow."""
     steps, tests = [], {t.grade_id: i for i, t in enumerate(spec.tests)}
+    added: dict[str | None, list] = {}
+    for cell in sub.added_cells:
+        added.setdefault(cell.after, []).append(cell)
+
+    def run_added(after: str | None) -> None:
+        for cell in added.get(after, []):
+            steps.append({"kind": "cell", "id": cell.step_id, "source": without_magics(cell.source)})
+
+    run_added(None)
     for cell in spec.cells:
         if cell.role == "setup" and cell.cell_type == "code":
             steps.append({"kind": "cell", "id": cell.grade_id,
@@ -60,4 +77,6 @@ def build_job(sub: Submission, spec: AssignmentSpec) -> None:
             test = spec.tests[tests[cell.grade_id]]
             steps.append({"kind": "collect", "id": cell.grade_id, "test": tests[cell.grade_id],
                           "exprs": [call.expr for call in test.calls]})
+        if cell.grade_id is not None:
+            run_added(cell.grade_id)
     sub.job = {"steps": steps, "tests": [], "max_leaf_elements": 10_000_000}

@@ -1,11 +1,13 @@
-"""Step 3: compare the submission's cells with the instructor notebook by grade_id.
+"""Step 4: compare the submission's cells with the instructor notebook by grade_id.
 
-Book: none (instructor tooling); DESIGN.md, "Grading: two paths, one set of checks", step a.
+Book: none (instructor tooling); docs/grading.md, "4. Match".
 
 Missing, duplicated, reordered, edited or re-typed cells are flagged, never fatal:
-the grader always runs the instructor's own setup and test cells, and takes only the
+the grader always runs the instructor's own setup and test cells, and takes the
 solution cells from the student. A solution cell that lost its nbgrader metadata is
-still found by the function it defines.
+still found by the function it defines. Code cells the student *added* (no nbgrader
+metadata, neither the id nor the source of an instructor cell) are kept with the
+instructor cell they follow, and run there, as nbgrader runs every cell.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from course_nn.grading.hardened.assignment import (
     normalise,
     strip_hidden,
 )
-from course_nn.grading.hardened.model import AssignmentSpec, CellSpec, Submission
+from course_nn.grading.hardened.model import AddedCell, AssignmentSpec, CellSpec, Submission
 
 
 def tests_using(spec: AssignmentSpec, names: tuple[str, ...]) -> list[str]:
@@ -125,14 +127,28 @@ def match_cells(sub: Submission, spec: AssignmentSpec) -> None:
     unknown = sorted(set(order) - set(known))
     if unknown:
         sub.flag(f"unknown nbgrader cells: {', '.join(unknown[:6])}")
-    _note_cells_not_run(sub, spec, cells)
+    _added_cells(sub, spec, cells)
 
 
-def _note_cells_not_run(sub: Submission, spec: AssignmentSpec, cells: list[dict[str, Any]]) -> None:
-    """Tell the student that code outside the solution cells is not graded."""
-    instructor = {normalise(c.source) for c in spec.cells if c.role == "plain"}
-    added = [c for c in cells if c.get("cell_type") == "code" and nbgrader_meta(c) is None
-             and normalise(cell_source(c)) and normalise(cell_source(c)) not in instructor]
-    if added:
-        sub.notes.append(f"{len(added)} code cell(s) outside the solution cells were not run by "
-                         "the grader: keep helper functions inside the solution cells")
+def _added_cells(sub: Submission, spec: AssignmentSpec, cells: list[dict[str, Any]]) -> None:
+    """Keep the code cells the student added, each with the instructor cell before it."""
+    plain = [c for c in spec.cells if c.role == "plain" and c.cell_type == "code"]
+    plain_ids = {c.cell_id for c in plain if c.cell_id}
+    plain_sources = {normalise(c.source) for c in plain}
+    taken = {normalise(s) for s in sub.solution_sources.values()}
+    known, after = spec.by_id(), None
+    for position, cell in enumerate(cells):
+        meta = nbgrader_meta(cell)
+        if meta is not None:
+            after = str(meta["grade_id"]) if str(meta["grade_id"]) in known else after
+            continue
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell_source(cell)
+        text = normalise(source)
+        if not text or cell.get("id") in plain_ids or text in plain_sources or text in taken:
+            continue
+        sub.added_cells.append(AddedCell(position, after, source, defined_names(source)))
+    if sub.added_cells:
+        sub.note(f"{len(sub.added_cells)} code cell(s) you added were run in notebook order, "
+                 "as nbgrader does")
