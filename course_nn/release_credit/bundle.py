@@ -10,8 +10,9 @@ The steps, in order (each a small function below):
 3. stub every graded function in the bundle's ``course_nn`` (:mod:`.stubs`);
 4. replace every check module with one that loads stored data (:mod:`.record`,
    :mod:`.stored`);
-5. add the book as built HTML plus the executed chapter notebooks, with any displayed
-   source of a graded function redacted;
+5. add the book as built HTML plus the chapter notebooks with the outputs of their last
+   execution (from the book's execution cache), any displayed source of an answer
+   redacted;
 6. refuse the bundle (delete it, raise) if the text leak test of the open release or
    the semantic and data leak tests (:mod:`.leaks`) find anything.
 """
@@ -78,17 +79,30 @@ class BuildError(RuntimeError):
 
 
 # --- 1. the built book --------------------------------------------------------------------
-def built_book(root: Path) -> tuple[Path, list[Path]]:
-    html = root / "_build" / "html"
-    executed = sorted((root / "_build" / "jupyter_execute" / "book").glob("*.ipynb"))
-    if not (html / "index.html").is_file() or not executed:
+def built_book(root: Path) -> tuple[Path, dict[str, dict[str, Any]]]:
+    """``_build/html`` and every chapter notebook with the outputs of its last execution.
+
+    The outputs come from the book's execution cache (``_build/.jupyter_cache``; myst-nb
+    writes ``_build/jupyter_execute`` without them on a cache hit), matched on the
+    chapter's current code: a chapter edited since the last ``make book`` has none.
+    """
+    html, cache_dir = root / "_build" / "html", root / "_build" / ".jupyter_cache"
+    if not (html / "index.html").is_file() or not cache_dir.is_dir():
         raise BuildError("the for-credit bundle ships the built book: run "
                          "`flock /tmp/course-nn-build.lock make book` first")
-    blank = [n.name for n in executed
-             if not any(c.get("outputs") for c in json.loads(n.read_text(encoding="utf-8"))["cells"])]
-    if blank:
-        raise BuildError(f"executed chapters without any output in _build: {', '.join(blank)} "
-                         "(did the last `make book` fail?)")
+    from jupyter_cache import get_cache
+
+    cache, executed, stale = get_cache(str(cache_dir)), {}, []
+    for chapter in sorted((root / "book").glob("*.ipynb")):
+        try:
+            _, nb = cache.merge_match_into_file(str(chapter))
+        except KeyError:
+            stale.append(chapter.name)
+            continue
+        executed[chapter.name] = json.loads(json.dumps(nb))
+    if stale:
+        raise BuildError(f"no executed version of {', '.join(stale)} with its current code in "
+                         "_build: run `flock /tmp/course-nn-build.lock make book` first")
     return html, executed
 
 
@@ -238,12 +252,11 @@ def write_book(root: Path, dest: Path, forbidden: dict[str, str]) -> None:
     shutil.copytree(html, out, ignore=shutil.ignore_patterns(".buildinfo", "*.ipynb"))
     for page in out.rglob("*.html"):
         page.write_text(redact_html(page.read_text(encoding="utf-8"), forbidden), encoding="utf-8")
-    for notebook in executed:
-        nb = redact_notebook(json.loads(notebook.read_text(encoding="utf-8")), forbidden)
-        text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    for name, nb in executed.items():
+        text = json.dumps(redact_notebook(nb, forbidden), indent=1, ensure_ascii=False) + "\n"
         for folder in (dest / "book" / "notebooks", out / "_sources" / "book"):
             folder.mkdir(parents=True, exist_ok=True)  # the pages' download button too
-            (folder / notebook.name).write_text(text, encoding="utf-8")
+            (folder / name).write_text(text, encoding="utf-8")
 
 
 # --- 6. leak tests ---------------------------------------------------------------------------

@@ -132,10 +132,14 @@ def _answer_constants(tree: ast.Module, graded: set[str], used_elsewhere: set[st
 
 
 # --- generated check modules --------------------------------------------------------------
-#: Course functions a shipped judge or hint may call, by a third-party equivalent: the
-#: bundle holds no course reference, and these are not answers (SciPy's own code).
+#: Course functions a shipped judge or hint may call, by an equivalent built from a
+#: library (lines: imports first, then the binding). A judge that runs a student's
+#: network needs its activation; the course's own code for it stays out of the bundle.
+#: ReLU is NumPy's ``maximum`` with 0, as the ReLU hints of exercise 2 say in words.
 EQUIVALENTS = {
-    ("course_nn.activations", "sigmoid"): "from scipy.special import expit as sigmoid",
+    ("course_nn.activations", "sigmoid"): ("from scipy.special import expit as sigmoid",),
+    ("course_nn.activations", "relu"): ("import functools",
+                                        "relu = functools.partial(np.maximum, 0.0)"),
 }
 
 
@@ -223,7 +227,11 @@ def _dependencies(func: Callable[..., Any], done: dict[str, str]) -> None:
             done[name] = (f"import {value.__name__}" if name == value.__name__
                           else f"import {value.__name__} as {name}")
         elif (module, getattr(value, "__name__", "")) in EQUIVALENTS:
-            done[name] = EQUIVALENTS[module, value.__name__]
+            *imports, binding = EQUIVALENTS[module, value.__name__]
+            done.setdefault("np", "import numpy as np")
+            for line in imports:
+                done.setdefault(line, line)
+            done[name] = binding
         elif callable(value) and module in SHIPPED_IMPORTS:
             done[name] = f"from {module} import {name}"
         elif isinstance(value, (types.FunctionType, type)) and module.startswith(
@@ -278,7 +286,7 @@ def check_module_source(module: str, exercise: str | None,
         hint_keys[name] = [f"hint_{name}_{i}" for i in range(len(functions))]
         bindings += [judge_source(k, f, parts) for k, f in zip(hint_keys[name], functions,
                                                                strict=True)]
-    imports = sorted((v for v in parts.values() if v.startswith(("import ", "from "))),
+    imports = sorted({v for v in parts.values() if v.startswith(("import ", "from "))},
                      key=lambda v: (v.startswith("from "), v))
     code_starts = ("def ", "@", "class ")
     constants = sorted(v for v in parts.values() if not v.startswith(("import ", "from ",
