@@ -306,3 +306,23 @@ def test_for_credit_refuses_without_a_built_book(tmp_path):
     with pytest.raises(BuildError, match="make book"):
         build(tmp_path / "out", root=tmp_path)
     assert not (tmp_path / "out").exists()
+
+
+def test_public_grade_runs_the_courses_test_cells_not_the_students(tmp_path):
+    """A student who blanks the test cells still gets the course's public checks."""
+    import csv
+
+    from course_nn.release_credit.public_grade import main
+
+    a = "ex01_linear_regression"
+    released = T.read(ROOT / "exercises" / a / f"{a}.ipynb")
+    tests = {c["metadata"]["nbgrader"]["grade_id"]: "pass" for c in released["cells"]
+             if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("grade")}
+    T.write(tmp_path / "sub" / "exercises" / a / f"{a}.ipynb", T.with_sources(released, tests))
+    assert main(["--course", str(ROOT), "--submission", str(tmp_path / "sub"),
+                 "--out", str(tmp_path / "feedback"), "--student", "bob"]) == 0
+    with (tmp_path / "feedback" / a / "grades.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["test"] for r in rows} == set(tests)
+    assert all(r["student"] == "bob" and float(r["points"]) == 0 for r in rows), rows
+    assert any("not implemented" in r["message"] for r in rows), rows
