@@ -47,8 +47,8 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     from IPython.core.formatters import format_display_data
     from IPython.display import display as ipy_display
 
-    if isinstance(value, str):  # as written, not as repr() with quotes
-        mimebundle, metadata = {"text/plain": value}, {}
+    if isinstance(value, str):  # as written (not repr() with quotes), for {glue:text} and {glue:md}
+        mimebundle, metadata = {"text/plain": value, "text/markdown": value}, {}
     else:
         mimebundle, metadata = format_display_data(_plain(value))
     prefix = "" if display else _GLUE_PREFIX
