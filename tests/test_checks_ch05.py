@@ -29,6 +29,8 @@ from tests.exercise_items import (
     assert_table,
     assert_written_answers_private,
     hardened_scores,
+    hint_problems,
+    likely_bug,
     notebook_scores,
 )
 from tests.notebooks import exercise_path, read
@@ -354,8 +356,12 @@ def test_the_table_covers_every_graded_cell():
 
 
 def test_items_in_the_notebook_path():
-    """Through the in-notebook check (nbgrader's path): wrong 0 with the hint, right full."""
-    assert_outcomes(ITEMS, notebook_scores(A, ITEMS), "notebook")
+    """Through the in-notebook check (nbgrader's path): wrong 0 with the hint, right full;
+    and every hint shown obeys the registry's rules (no code, numbers or formulas)."""
+    outcomes = notebook_scores(A, ITEMS)
+    assert_outcomes(ITEMS, outcomes, "notebook")
+    for key, outcome in outcomes.items():
+        assert not hint_problems(likely_bug(outcome.message)), (key, outcome.message)
 
 
 @pytest.mark.slow

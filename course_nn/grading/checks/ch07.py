@@ -212,8 +212,8 @@ def _hint_training(case, expected, got):
     pred = to_float_array(flatten_output(got)[0]).ravel()
     accuracy = float(np.mean(pred == np.asarray(expected)))
     if np.unique(pred).size == 1:
-        return (f"every image gets the same label {pred[0]:g}: the model did not learn (check the "
-                "sign of the update, the learning rate, and that the gradient is not zero)")
+        return ("every image gets the same label: the model did not learn (check the sign of "
+                "the update, the learning rate, and that the gradient is not zero)")
     if accuracy < 0.3:
         return ("about chance level: are the predictions in the order of the test images, and "
                 "did the loss go down during training?")
