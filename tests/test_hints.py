@@ -121,3 +121,17 @@ def test_the_rules_catch_dictating_hints(text, kind):
 ])
 def test_the_rules_let_diagnoses_through(text):
     assert hint_problems(text) == []
+
+
+def test_every_registered_check_is_used_by_an_exercise():
+    """A check that no exercise calls is dead weight: remove it or use it (issue 10, item 6)."""
+    import re
+
+    from tests.exercise_items import T
+
+    used = set()
+    for notebook in sorted((T.ROOT / "solutions").glob("*/*.ipynb")):
+        for cell in T.read(notebook)["cells"]:
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            used |= set(re.findall(r'check\("(\w+)"', source))
+    assert sorted(set(REGISTRY) - used) == []
