@@ -326,3 +326,55 @@ def test_public_grade_runs_the_courses_test_cells_not_the_students(tmp_path):
     assert {r["test"] for r in rows} == set(tests)
     assert all(r["student"] == "bob" and float(r["points"]) == 0 for r in rows), rows
     assert any("not implemented" in r["message"] for r in rows), rows
+
+
+#: Diagnoses of generic wrong outputs (scaled, shifted, NaN, transposed, summed) of every
+#: public case of every check, as JSON: "check/case/variant" -> the diagnosis or None.
+GENERIC = r'''
+import copy, json
+import numpy as np
+from course_nn.grading import REGISTRY
+from course_nn.grading.compare import flatten_output, to_float_array
+from course_nn.grading.inline import diagnose
+
+VARIANTS = {"2x": lambda l: 2 * l, "neg": lambda l: -l, "plus1": lambda l: l + 1,
+            "half": lambda l: l / 2, "zero": lambda l: np.zeros_like(l),
+            "nan": lambda l: np.full_like(l, np.nan), "T": lambda l: l.T.copy(),
+            "sum": lambda l: np.asarray(l.sum())}
+out = {}
+for name, check in sorted(REGISTRY.items()):
+    for k, case in enumerate(check.cases(hidden=False)):
+        expected = check.reference(*copy.deepcopy(case.args))
+        try:
+            leaves = [to_float_array(leaf) for leaf in flatten_output(expected)]
+        except (TypeError, ValueError):
+            continue  # a structure: judged by code that ships as it is
+        for variant, f in VARIANTS.items():
+            with np.errstate(all="ignore"):
+                parts = [f(leaf) for leaf in leaves]
+                got = parts[0] if len(parts) == 1 else parts
+                try:
+                    out[f"{name}/{k}/{variant}"] = diagnose(check, case, expected, got)
+                except Exception as err:
+                    out[f"{name}/{k}/{variant}"] = f"raised {type(err).__name__}"
+print(json.dumps(out))
+'''
+
+
+@pytest.mark.slow
+def test_generic_wrong_outputs_get_the_same_verdict_and_problem(bundle, tmp_path):
+    """Beyond the typical mistakes: the same verdict and problem line on generic wrong
+    outputs of every public case, and never a "likely bug" the full course does not give."""
+    full = json.loads(run_python(GENERIC, bundle=None, cwd=tmp_path).splitlines()[-1])
+    mine = json.loads(run_python(GENERIC, bundle=bundle, cwd=tmp_path).splitlines()[-1])
+    assert mine.keys() == full.keys() and len(full) > 100
+    for key, said in full.items():
+        assert (said is None) == (mine[key] is None), key
+        if said is not None:
+            problem, _, advice = said.partition("\n  likely bug: ")
+            mine_problem, _, mine_advice = mine[key].partition("\n  likely bug: ")
+            assert mine_problem == problem, key
+            assert mine_advice in ("", advice), key
+    hinted = [k for k, said in full.items() if said and "likely bug" in said]
+    same = [k for k in hinted if mine[k] == full[k]]
+    assert len(same) >= len(hinted) // 2, (len(same), len(hinted))

@@ -14,13 +14,15 @@ The steps, in order (each a small function below):
    execution (from the book's execution cache), any displayed source of an answer
    redacted;
 6. refuse the bundle (delete it, raise) if the text leak test of the open release or
-   the semantic and data leak tests (:mod:`.leaks`) find anything.
+   the semantic and data leak tests (:mod:`.leaks`) find anything, or if its
+   ``course_nn`` does not import with every check of the course (a smoke test).
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import shutil
 from collections import defaultdict
@@ -37,8 +39,8 @@ from course_nn.release_credit.graded import (
     graded_functions,
     released_checks,
 )
-from course_nn.release_credit.record import Packer, hints_as_code, record_check
-from course_nn.release_credit.stubs import check_module_source, stub_source
+from course_nn.release_credit.record import Packer, outputs_are_numbers, record_check
+from course_nn.release_credit.stubs import check_module_source, code_hints, stub_source
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DEST = ROOT / "dist" / "student-for-credit"
@@ -187,9 +189,10 @@ def write_checks(dest: Path, root: Path) -> int:
         short = module.rsplit(".", 1)[-1]
         packer = Packer()
         judges = {f"judge_{n}": REGISTRY[n].judge for n in names if REGISTRY[n].judge}
-        entries = [record_check(REGISTRY[n], packer,
-                                f"judge_{n}" if REGISTRY[n].judge else None) for n in names]
-        hints = {e["name"]: REGISTRY[e["name"]].hints for e in entries if hints_as_code(e)}
+        hints = {n: code_hints(REGISTRY[n].hints, outputs_are_numbers(REGISTRY[n]))
+                 for n in names}
+        entries = [record_check(REGISTRY[n], packer, f"judge_{n}" if REGISTRY[n].judge else None,
+                                set(hints[n])) for n in names]
         (folder / f"{short}.json").write_text(
             json.dumps({"format": 1, "module": short, "checks": entries}, indent=1),
             encoding="utf-8")
@@ -260,6 +263,29 @@ def write_book(root: Path, dest: Path, forbidden: dict[str, str]) -> None:
 
 
 # --- 6. leak tests ---------------------------------------------------------------------------
+SMOKE = ("import json, course_nn, course_nn.cli\n"
+         "from course_nn.grading import REGISTRY\n"
+         "print(json.dumps([course_nn.__file__, sorted(REGISTRY)]))")
+
+
+def smoke_test(dest: Path) -> list[str]:
+    """Does the bundle's course_nn import, from the bundle, with every live check?"""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([sys.executable, "-c", SMOKE], cwd=dest, capture_output=True,
+                         text=True, env=dict(env, PYTHONPATH=str(dest)), timeout=600)
+    if run.returncode != 0:
+        return [f"the bundle's course_nn does not import: {run.stderr.strip()[-600:]}"]
+    origin, names = json.loads(run.stdout.strip().splitlines()[-1])
+    problems = [] if Path(origin).resolve().is_relative_to(dest.resolve()) else [
+        f"course_nn was imported from {origin}, not from the bundle"]
+    if names != sorted(REGISTRY):
+        problems.append(f"the bundle's checks differ from the course's: {names}")
+    return problems
+
+
 def find_all_leaks(dest: Path, root: Path, graded: list[GradedFunction]) -> list[str]:
     from course_nn.student_release import find_leaks
 
@@ -283,12 +309,14 @@ def build(dest: Path = DEFAULT_DEST, root: Path = ROOT, archive: bool = False) -
         write_checks(dest, root)
         write_book(root, dest, _forbidden_forms(answers))
         leaks = find_all_leaks(dest, root, graded)
+        broken = smoke_test(dest)
     except BaseException:
         shutil.rmtree(dest, ignore_errors=True)
         raise
-    if leaks:
+    if leaks or broken:
         shutil.rmtree(dest)
-        raise BuildError("the for-credit bundle would leak:\n  " + "\n  ".join(leaks))
+        raise BuildError("the for-credit bundle would leak or does not work:\n  "
+                         + "\n  ".join(leaks + broken))
     if archive:
         shutil.make_archive(str(dest), "zip", dest)
     return dest

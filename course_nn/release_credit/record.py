@@ -89,6 +89,16 @@ def live_problem(check: Check, case: Case, expected: Any, got: Any) -> str | Non
     return compare_outputs(expected, got, rtol=check.rtol, atol=check.atol)
 
 
+def hint_advice(check: Check, index: int, case: Case, expected: Any, got: Any) -> str | None:
+    """What hint ``index`` alone says about a wrong ``got`` (``None``: right, or no answer)."""
+    try:
+        if live_problem(check, case, expected, got) is None:
+            return None
+        return check.hints[index](case, copy.deepcopy(expected), got) or None
+    except Exception:
+        return None
+
+
 def live_advice(check: Check, case: Case, expected: Any, got: Any) -> str | None:
     """The full course's "likely bug" for a wrong ``got``; ``None`` if right or unexplained."""
     try:
@@ -199,29 +209,32 @@ def _distinct(found: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
 
 
 def _same_mistake(a: tuple, b: tuple) -> bool:
-    return a[0] == b[0] and all(x.shape == y.shape and np.array_equal(x, y, equal_nan=True)
-                                for x, y in zip(a[1], b[1], strict=True))
+    return a[:2] == b[:2] and all(x.shape == y.shape and np.array_equal(x, y, equal_nan=True)
+                                  for x, y in zip(a[2], b[2], strict=True))
 
 
-def mistakes(check: Check, case: Case, expected: Any,
-             packer: Packer) -> list[dict[str, Any]]:
-    """The typical mistakes on ``case``: the output parts and the full course's hint."""
+def mistakes(check: Check, case: Case, expected: Any, packer: Packer,
+             tables: list[int]) -> list[dict[str, Any]]:
+    """The typical mistakes on ``case``: output parts, and what each hint in ``tables``
+    (the hints that read the case's inputs) says about them."""
     want = [to_float_array(leaf) for leaf in flatten_output(expected)]
-    kept: list[tuple[tuple[int, ...], list[np.ndarray], str]] = []
+    kept: list[tuple[int, tuple[int, ...], list[np.ndarray], str]] = []
     for candidate in candidates(check, case, expected):
         for parts, values in _placements(candidate, want):
             got = list(want)
             for index, value in zip(parts, values, strict=True):
                 got[index] = value
-            advice = live_advice(check, case, expected, _as_output(got))
-            entry = (parts, values, advice)
-            if advice and not any(_same_mistake(entry, k) for k in kept):
-                kept.append(entry)
-    return [{"parts": list(p), "values": [packer.pack(v) for v in vals], "advice": a}
-            for p, vals, a in kept]
+            for hint in tables:
+                advice = hint_advice(check, hint, case, expected, _as_output(got))
+                entry = (hint, parts, values, advice)
+                if advice and not any(_same_mistake(entry, k) for k in kept):
+                    kept.append(entry)
+    return [{"hint": h, "parts": list(p), "values": [packer.pack(v) for v in vals], "advice": a}
+            for h, p, vals, a in kept]
 
 
-def properties(check: Check, case: Case, expected: Any) -> list[dict[str, str]]:
+def properties(check: Check, case: Case, expected: Any, tables: list[int]
+               ) -> list[dict[str, Any]]:
     """Hints chosen by a property of the output (NaN where finite, finite where infinite)."""
     want = [to_float_array(leaf) for leaf in flatten_output(expected)]
     representatives = {
@@ -232,9 +245,10 @@ def properties(check: Check, case: Case, expected: Any) -> list[dict[str, str]]:
     for kind, leaves in representatives.items():
         if all(np.array_equal(a, b, equal_nan=True) for a, b in zip(leaves, want, strict=True)):
             continue  # the property cannot occur on this case
-        advice = live_advice(check, case, expected, _as_output(leaves))
-        if advice:
-            found.append({"kind": kind, "advice": advice})
+        for hint in tables:
+            advice = hint_advice(check, hint, case, expected, _as_output(leaves))
+            if advice:
+                found.append({"hint": hint, "kind": kind, "advice": advice})
     return found
 
 
@@ -256,29 +270,34 @@ def plain_fields(check: Check) -> dict[str, Any]:
     return found
 
 
-def record_case(check: Check, case: Case, packer: Packer) -> dict[str, Any]:
-    """One public case: every field of the Case packed, its expected output, its hints."""
+def record_case(check: Check, case: Case, packer: Packer, tables: list[int]) -> dict[str, Any]:
+    """One public case: every field of the Case packed, its expected output, and the
+    tables of the hints in ``tables``."""
     expected = check.reference(*copy.deepcopy(case.args))
     fields = {f.name: packer.pack(getattr(case, f.name)) for f in dataclasses.fields(case)
               if f.name != "args"}
-    numeric = is_numeric(expected)
+    numeric = is_numeric(expected) and bool(tables)
     return {
         "label": case.label,
         "args": [packer.pack(arg) for arg in case.args],
         "fields": fields,
         "expected": packer.pack(expected, printed=True),
-        "mistakes": mistakes(check, case, expected, packer) if numeric else [],
-        "properties": properties(check, case, expected) if numeric else [],
+        "mistakes": mistakes(check, case, expected, packer, tables) if numeric else [],
+        "properties": properties(check, case, expected, tables) if numeric else [],
     }
 
 
-def hints_as_code(entry: dict[str, Any]) -> bool:
-    """Does a recorded check keep its hints as code? Yes when an expected output is
-    stored as text, not numbers: there is nothing to compare a mistake with."""
-    return any('"r"' in json.dumps(case["expected"]) for case in entry["cases"])
+def record_check(check: Check, packer: Packer, judge: str | None,
+                 code_hints: set[int]) -> dict[str, Any]:
+    """One ``chNN.json`` entry: the check's public cases, outputs and hint tables as plain
+    data; the hints in ``code_hints`` ship as code and get no table."""
+    tables = [i for i in range(len(check.hints)) if i not in code_hints]
+    cases = [record_case(check, case, packer, tables) for case in check.cases(hidden=False)]
+    return {"name": check.name, "judge": judge, "fields": plain_fields(check),
+            "hints": len(check.hints), "code_hints": sorted(code_hints), "cases": cases}
 
 
-def record_check(check: Check, packer: Packer, judge: str | None) -> dict[str, Any]:
-    """One ``chNN.json`` entry: the check's public cases, outputs and hints as plain data."""
-    cases = [record_case(check, case, packer) for case in check.cases(hidden=False)]
-    return {"name": check.name, "judge": judge, "fields": plain_fields(check), "cases": cases}
+def outputs_are_numbers(check: Check) -> bool:
+    """Can mistakes be stored as numbers (every public case's expected output is)?"""
+    return all(is_numeric(check.reference(*copy.deepcopy(case.args)))
+               for case in check.cases(hidden=False))

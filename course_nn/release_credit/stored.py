@@ -131,6 +131,7 @@ PROPERTIES: dict[str, Callable[[list[np.ndarray], list[np.ndarray]], bool]] = {
 class Mistake:
     """A typical mistake on one case: these output parts, and the hint for them."""
 
+    hint: int  # the position of the hint that gives the advice
     parts: tuple[int, ...]
     values: tuple[np.ndarray, ...]
     advice: str
@@ -148,15 +149,16 @@ class StoredCase:
     case: Case
     expected: Any
     mistakes: tuple[Mistake, ...]
-    properties: tuple[tuple[str, str], ...]
+    properties: tuple[tuple[int, str, str], ...]  # (hint, kind, advice)
 
 
 class StoredHint:
-    """``hint(case, expected, got)`` answered from the mistakes stored for ``case``."""
+    """Hint number ``index`` of a check, answered from its table: the mistakes and
+    properties stored for ``case``, with what that hint said about each."""
 
-    def __init__(self, cases: dict[str, StoredCase]):
-        self.cases = cases
-        self.__name__ = "stored_hint"
+    def __init__(self, cases: dict[str, StoredCase], index: int):
+        self.cases, self.index = cases, index
+        self.__name__ = f"stored_hint_{index}"
 
     def __call__(self, case: Case, expected: Any, got: Any) -> str | None:
         stored = self.cases.get(digest(case.args))
@@ -165,13 +167,13 @@ class StoredHint:
         parts = flatten_output(got)
         size = len(flatten_output(stored.expected))
         for mistake in stored.mistakes:
-            if mistake.matches(parts, size):
+            if mistake.hint == self.index and mistake.matches(parts, size):
                 return mistake.advice
         want, have = _leaves(stored.expected), _leaves(got)
         if want is None or have is None or len(want) != len(have):
             return None
-        for kind, advice in stored.properties:
-            if PROPERTIES[kind](want, have):
+        for hint, kind, advice in stored.properties:
+            if hint == self.index and PROPERTIES[kind](want, have):
                 return advice
         return None
 
@@ -200,19 +202,20 @@ def _stored_case(entry: dict[str, Any], arrays: Any) -> StoredCase:
     fields = {name: unpack(value, arrays) for name, value in entry.get("fields", {}).items()}
     fields["label"] = entry["label"]
     mistakes = tuple(
-        Mistake(tuple(m["parts"]), tuple(np.asarray(unpack(v, arrays), dtype=np.float64)
-                                         for v in m["values"]), m["advice"])
+        Mistake(m["hint"], tuple(m["parts"]),
+                tuple(np.asarray(unpack(v, arrays), dtype=np.float64) for v in m["values"]),
+                m["advice"])
         for m in entry["mistakes"])
-    properties = tuple((p["kind"], p["advice"]) for p in entry["properties"])
+    properties = tuple((p["hint"], p["kind"], p["advice"]) for p in entry["properties"])
     return StoredCase(Case(args, **fields), unpack(entry["expected"], arrays),
                       mistakes, properties)
 
 
 def stored_check(entry: dict[str, Any], arrays: Any,
                  judges: dict[str, Callable[..., str | None]],
-                 hints: tuple[Callable[..., str | None], ...] | None = None) -> Check:
-    """The :class:`Check` described by one entry of a ``chNN.json`` (``hints``: shipped as
-    code, in place of the stored mistakes)."""
+                 code: dict[int, Callable[..., str | None]] | None = None) -> Check:
+    """The :class:`Check` described by one entry of a ``chNN.json``; ``code`` holds the
+    hints that ship as code, by position (the others answer from their tables)."""
     stored = [_stored_case(c, arrays) for c in entry["cases"]]
     by_key = {digest(s.case.args): s for s in stored}
 
@@ -226,7 +229,7 @@ def stored_check(entry: dict[str, Any], arrays: Any,
         reference=StoredReference(entry["name"], by_key),
         public_cases=public_cases,
         hidden_cases=_no_hidden_cases,
-        hints=hints if hints is not None else (StoredHint(by_key),),
+        hints=tuple((code or {}).get(i) or StoredHint(by_key, i) for i in range(entry["hints"])),
         judge=judges[entry["judge"]] if entry["judge"] else None,
         **fields,
     )
@@ -234,7 +237,7 @@ def stored_check(entry: dict[str, Any], arrays: Any,
 
 def register_stored(module_file: str,
                     judges: dict[str, Callable[..., str | None]] | None = None,
-                    hints: dict[str, tuple[Callable[..., str | None], ...]] | None = None
+                    hints: dict[str, dict[int, Callable[..., str | None]]] | None = None
                     ) -> list[Check]:
     """Register every check stored beside ``module_file`` (``chNN.json`` and ``chNN.npz``)."""
     path = Path(module_file).with_suffix("")

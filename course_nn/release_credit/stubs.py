@@ -233,7 +233,8 @@ def _dependencies(func: Callable[..., Any], done: dict[str, str]) -> None:
                 done.setdefault(line, line)
             done[name] = binding
         elif callable(value) and module in SHIPPED_IMPORTS:
-            done[name] = f"from {module} import {name}"
+            alias = "" if value.__name__ == name else f" as {name}"
+            done[name] = f"from {module} import {value.__name__}{alias}"
         elif isinstance(value, (types.FunctionType, type)) and module.startswith(
                 "course_nn.grading.checks") and not (isinstance(value, types.FunctionType)
                                                      and value.__name__ == "<lambda>"):
@@ -272,20 +273,70 @@ def judge_source(key: str, judge: Callable[..., Any], done: dict[str, str]) -> s
     return "\n".join(lines)
 
 
+def _functions_reached(func: Callable[..., Any]) -> list[Callable[..., Any]]:
+    """``func``, the functions in its closure, and the check helpers it calls, transitively."""
+    from course_nn.release_credit.graded import global_functions
+
+    found, stack = [], [func]
+    while stack:
+        current = stack.pop()
+        if any(current is f for f in found):
+            continue
+        found.append(current)
+        stack += [g for g in global_functions(current)
+                  if (g.__module__ or "").startswith("course_nn.grading")]
+    return found
+
+
+def reads_inputs(hint: Callable[..., Any]) -> bool:
+    """Does a hint (or anything it calls in the checks) read ``case.args``? A hint that
+    does not sees only the expected output and the student's: it cannot compute an
+    answer from the inputs, so it may ship as code."""
+    for func in _functions_reached(hint):
+        stack = [func.__code__]
+        while stack:
+            code = stack.pop()
+            if any(i.opname in ("LOAD_ATTR", "LOAD_METHOD") and i.argval == "args"
+                   for i in dis.get_instructions(code)):
+                return True
+            stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return False
+
+
+def shippable(hint: Callable[..., Any]) -> bool:
+    try:
+        judge_source("probe", hint, {})
+    except (ValueError, OSError, TypeError):
+        return False
+    return True
+
+
+def code_hints(hints: tuple[Callable[..., Any], ...], outputs_are_numbers: bool
+               ) -> dict[int, Callable[..., Any]]:
+    """The hints that ship as code, by position: those that do not read the inputs and
+    need nothing the bundle cannot hold; all of them when the outputs are not numbers
+    (there is no table to make), or ``ValueError``."""
+    chosen = {i: h for i, h in enumerate(hints) if not reads_inputs(h) and shippable(h)}
+    if not outputs_are_numbers and len(chosen) < len(hints):
+        missing = [getattr(h, "__name__", "?") for i, h in enumerate(hints) if i not in chosen]
+        raise ValueError(f"hints {missing} read the inputs of a check whose outputs are not "
+                         "numbers: the for-credit bundle can neither ship nor tabulate them")
+    return chosen
+
+
 def check_module_source(module: str, exercise: str | None,
                         judges: dict[str, Callable[..., Any]],
-                        hints: dict[str, tuple[Callable[..., Any], ...]] | None = None) -> str:
+                        hints: dict[str, dict[int, Callable[..., Any]]] | None = None) -> str:
     """A generated ``chNN.py``: register the stored checks, with the judges as code
     (``judges`` maps the key a check's JSON entry names to the live judge), and the hints
-    of the checks in ``hints`` (check name -> hints) as code too."""
+    that ship as code (check name -> {position: hint})."""
     parts: dict[str, str] = {}
     hints = hints or {}
     bindings = [judge_source(key, judge, parts) for key, judge in judges.items()]
-    hint_keys: dict[str, list[str]] = {}
+    hint_keys: dict[str, dict[int, str]] = {}
     for name, functions in hints.items():
-        hint_keys[name] = [f"hint_{name}_{i}" for i in range(len(functions))]
-        bindings += [judge_source(k, f, parts) for k, f in zip(hint_keys[name], functions,
-                                                               strict=True)]
+        hint_keys[name] = {i: f"hint_{name}_{i}" for i in functions}
+        bindings += [judge_source(hint_keys[name][i], f, parts) for i, f in functions.items()]
     imports = sorted({v for v in parts.values() if v.startswith(("import ", "from "))},
                      key=lambda v: (v.startswith("from "), v))
     code_starts = ("def ", "@", "class ")
@@ -296,7 +347,9 @@ def check_module_source(module: str, exercise: str | None,
     about = f"exercise {exercise}" if exercise else "no released exercise"
     code = ["\n\n\n".join(f.rstrip() for f in functions + bindings)] if bindings else []
     judge_map = ", ".join(f"{key!r}: {key}" for key in judges)
-    hint_map = ", ".join(f"{name!r}: ({', '.join(keys)},)" for name, keys in hint_keys.items())
+    hint_map = ", ".join(
+        f"{name!r}: {{{', '.join(f'{i}: {k}' for i, k in keys.items())}}}"
+        for name, keys in hint_keys.items() if keys)
     body = [
         f'"""Checks of {short} ({about}), generated for the for-credit release.\n\n'
         f"Public cases, expected outputs and the hints for typical mistakes are stored in\n"
