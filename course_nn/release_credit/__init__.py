@@ -9,8 +9,10 @@ in the order the build uses them:
   exercise grades (from the check registry and ``solutions/``);
 * :mod:`~course_nn.release_credit.record`: the public cases, their expected outputs and
   the outputs of the typical mistakes the hints name, computed from the live registry;
-* :mod:`~course_nn.release_credit.stored`: the only one that ships: rebuilds each check
+* :mod:`~course_nn.release_credit.stored` (ships in the bundle): rebuilds each check
   from that stored data (``check()`` and ``course-nn check`` work unchanged);
+* :mod:`~course_nn.release_credit.public_grade` (ships in the bundle): the public checks
+  of a student's repository, for the autograde workflow in for-credit mode;
 * :mod:`~course_nn.release_credit.stubs`: graded functions replaced by stubs that name
   the exercise asking for them; generated check modules;
 * :mod:`~course_nn.release_credit.leaks`: the semantic leak test (normalised ASTs);
