@@ -9,7 +9,7 @@ import pytest
 from course_nn.grading.hardened import testing as T
 from course_nn.grading.hardened.assignment import load_spec
 from course_nn.grading.hardened.load import find_notebook, read_notebook
-from course_nn.grading.hardened.model import Submission, Ungradable
+from course_nn.grading.hardened.model import Context, Submission, Ungradable
 
 pytestmark = pytest.mark.grading
 
@@ -38,8 +38,8 @@ def test_a_link_anywhere_on_the_way_is_ungradable(tmp_path, where):
         (submitted / "eve" / A / f"{A}.ipynb").symlink_to(solutions / A / f"{A}.ipynb")
     sub = _sub(submitted, "eve")
     with pytest.raises(Ungradable, match="symbolic link"):
-        find_notebook(sub, SPEC)
-        read_notebook(sub, SPEC)
+        find_notebook(sub, Context(SPEC))
+        read_notebook(sub, Context(SPEC))
 
 
 def test_a_folder_outside_submitted_is_ungradable(tmp_path):
@@ -47,7 +47,7 @@ def test_a_folder_outside_submitted_is_ungradable(tmp_path):
     (tmp_path / "submitted").mkdir()
     sub = Submission("x", tmp_path / "elsewhere" / A, (tmp_path / "submitted").resolve())
     with pytest.raises(Ungradable, match="not inside"):
-        find_notebook(sub, SPEC)
+        find_notebook(sub, Context(SPEC))
 
 
 def test_hidden_test_markers_are_flagged(tmp_path):
@@ -55,14 +55,14 @@ def test_hidden_test_markers_are_flagged(tmp_path):
     nb = T.read(T.ROOT / "solutions" / A / f"{A}.ipynb")  # the instructor's own version
     T.write(tmp_path / "submitted" / "eve" / A / f"{A}.ipynb", nb)
     sub = _sub(tmp_path / "submitted", "eve")
-    find_notebook(sub, SPEC)
-    read_notebook(sub, SPEC)
+    find_notebook(sub, Context(SPEC))
+    read_notebook(sub, Context(SPEC))
     assert any("hidden-test markers" in flag for flag in sub.flags)
 
 
 def test_an_honest_notebook_reads_without_flags(tmp_path):
     T.write(tmp_path / "submitted" / "ann" / A / f"{A}.ipynb", RELEASED)
     sub = _sub(tmp_path / "submitted", "ann")
-    find_notebook(sub, SPEC)
-    read_notebook(sub, SPEC)
+    find_notebook(sub, Context(SPEC))
+    read_notebook(sub, Context(SPEC))
     assert sub.flags == [] and isinstance(sub.notebook, dict)

@@ -8,6 +8,8 @@ import pytest
 
 from course_nn.grading.hardened import sandbox
 from course_nn.grading.hardened import testing as T
+from course_nn.grading.hardened.model import CellStep, CollectStep, Job, Launch
+from course_nn.grading.hardened.model import TestJob as GradeJob
 from course_nn.grading.hardened.sandbox import Attempt, _Watch, progress_plan
 
 ROOT = T.ROOT
@@ -17,17 +19,19 @@ ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir()
 
 pytestmark = pytest.mark.grading
 
-JOB = {"steps": [{}, {}, {}], "tests": [{"index": 0}, {"index": 1}], "skip_tests": [1]}
+JOB = Job([CellStep("a", ""), CellStep("b", ""), CollectStep("test_f", 0, ("f",))],
+          [GradeJob(0, ()), GradeJob(1, ())])
+SKIP = (1,)
 
 
 def test_the_plan_is_every_step_then_every_test_to_run():
-    assert progress_plan(JOB) == ["R", "S 0", "S 1", "S 2", "T 0", "D"]
+    assert progress_plan(JOB, SKIP) == ["R", "S 0", "S 1", "S 2", "T 0", "D"]
 
 
 def test_forged_progress_lines_are_ignored_and_counted():
     """Do repeated, skipped, out-of-range and garbage lines move nothing?"""
     attempt = Attempt()
-    watch = _Watch(attempt, progress_plan(JOB))
+    watch = _Watch(attempt, progress_plan(JOB, SKIP))
     assert watch.progress(b"R 6\nS 0\n")
     assert attempt.landlock_abi == 6 and attempt.last == ("S", 0)
     forged = b"S 0\nS 2\nS 99\nT 1\nD\nR 1\nS -1\n\xff\xfe\n"
@@ -39,7 +43,7 @@ def test_forged_progress_lines_are_ignored_and_counted():
 
 def test_a_line_without_end_cannot_grow_forever():
     attempt = Attempt()
-    watch = _Watch(attempt, progress_plan(JOB))
+    watch = _Watch(attempt, progress_plan(JOB, SKIP))
     watch.progress(b"S" * 10_000)
     assert attempt.forged == 1 and watch.partial == b""
 
@@ -81,3 +85,17 @@ def test_child_never_sees_the_course_checkout():
     paths = sandbox.site_paths()
     assert str(ROOT) not in paths and not any(sandbox._is_checkout(p) for p in paths)
     assert any((Path(p) / "numpy").is_dir() for p in paths)
+
+
+def test_the_job_has_one_serialisation_the_child_reads():
+    """Does Job.to_json carry the typed steps, tests and launch data as child.py reads them?"""
+    import json
+
+    job = Job([CellStep("setup", "x = 1"), CollectStep("test_f", 0, ("f", "g"))],
+              [GradeJob(0, ())], max_leaf_elements=7)
+    data = json.loads(job.to_json(Launch(("/site",), ("/usr",), True, (0,), (1,))))
+    assert data["steps"] == [{"id": "setup", "source": "x = 1", "kind": "cell"},
+                             {"id": "test_f", "test": 0, "exprs": ["f", "g"], "kind": "collect"}]
+    assert data["tests"] == [{"index": 0, "calls": []}] and data["max_leaf_elements"] == 7
+    assert (data["site_paths"], data["landlock"], data["skip_steps"], data["skip_tests"]) == (
+        ["/site"], True, [0], [1])

@@ -15,7 +15,7 @@ from course_nn.grading.hardened.assignment import (
     defined_names,
     load_spec,
 )
-from course_nn.grading.hardened.model import Submission
+from course_nn.grading.hardened.model import Context, Submission
 from course_nn.grading.hardened.scan import scan_solutions, scan_source
 from course_nn.grading.hardened.script import build_job, without_magics
 from course_nn.grading.hardened.structure import match_cells
@@ -44,9 +44,9 @@ def _with_cell(nb: dict, after: str, source: str, cell_id: str = "new-cell") -> 
 def _matched(nb: dict) -> Submission:
     sub = Submission("s", Path("."))
     sub.notebook = nb
-    match_cells(sub, SPEC)
-    scan_solutions(sub, SPEC)
-    build_job(sub, SPEC)
+    match_cells(sub, Context(SPEC))
+    scan_solutions(sub, Context(SPEC))
+    build_job(sub, Context(SPEC))
     return sub
 
 
@@ -54,7 +54,7 @@ def test_an_added_cell_runs_after_the_cell_it_follows():
     """Is a helper cell the student added placed right after its instructor cell?"""
     sub = _matched(_with_cell(RELEASED, "linear_forward", "def helper(x):\n    return x\n"))
     assert [c.defines for c in sub.added_cells] == [("helper",)]
-    ids = [step["id"] for step in sub.job["steps"]]
+    ids = [step.id for step in sub.job.steps]
     assert ids[ids.index("linear_forward") + 1] == sub.added_cells[0].step_id
     assert any("added were run" in note for note in sub.notes)
 
@@ -101,7 +101,7 @@ def test_structure_flags_edits_deletions_and_retyping():
     by_id["test_linear_mse_grads"]["metadata"]["nbgrader"]["points"] = 100
     nb["cells"].remove(by_id["test_fit_least_squares"])
     sub = _submission(nb)
-    match_cells(sub, spec)
+    match_cells(sub, Context(spec))
     assert any("edited" in f for f in sub.test_flags["test_mse"])
     assert any("re-typed" in f for f in sub.test_flags["test_linear_forward"])
     assert any("deleted" in f for f in sub.test_flags["test_fit_least_squares"])
@@ -117,5 +117,5 @@ def test_released_cells_match_their_instructor_version():
     """Does an untouched released notebook raise no structural flag at all?"""
     spec = load_spec(ROOT / "solutions" / A / f"{A}.ipynb")
     sub = _submission(T.read(ROOT / "exercises" / A / f"{A}.ipynb"))
-    match_cells(sub, spec)
+    match_cells(sub, Context(spec))
     assert sub.flags == [] and sub.test_flags == {}

@@ -2,27 +2,30 @@
 
 Book: none (instructor tooling); docs/grading.md (the design and the step numbers).
 
-Student code never runs in this process. Per submission (``pipeline.py``):
+Student code never runs in this process. A batch (``grade.py``) reads the instructor
+notebook once and passes each submission through ``pipeline.STEPS``, numbered as in
+docs/grading.md: 2-3 ``load``, 4 ``structure``, 5 ``scan``, 6 ``script``, 7 ``cases``,
+8-9 ``pipeline.run_child`` (``sandbox``, ``child.py``, ``cgroup``, ``scratch``,
+``results``), 10 ``judge``; then 11 ``outputs`` and 12 ``gradebook``. Strings from a
+submission are cleaned where they enter (1, ``text``).
 
-1. ``load``: find the notebook in ``submitted/<student>/<a>/`` and parse its JSON;
-2. ``structure``: compare its cells with the instructor notebook by grade_id;
-3. ``scan``: read the solution cells for ``course_nn`` imports and tampering;
-4. ``script``: rebuild the program from the instructor's cells and the student's
-   solution cells, with the test cells replaced by collectors;
-5. ``cases``: draw public and fresh hidden cases; compute the references here;
-6. ``sandbox`` + ``child.py``: run it in a child (``python -I -S``, rlimits, timeouts
-   that kill the process group, bubblewrap and Landlock when available);
-7. ``results``: read back only numbers (npz without pickle, JSON);
-8. ``judge``: compare with :func:`course_nn.grading.diagnose`; one status per test;
-9. ``outputs`` and ``gradebook``: grades.csv, summary.csv, feedback pages, nbgrader.
+This package imports nothing at import time (the names below load on first use), so
+no module of the grader and this ``__init__`` import each other.
 """
 
-from course_nn.grading.hardened.grade import (
-    BatchReport,
-    GradingError,
-    check_notebook,
-    grade_assignment,
-)
-from course_nn.grading.hardened.sandbox import Limits
+from __future__ import annotations
 
-__all__ = ["BatchReport", "GradingError", "Limits", "check_notebook", "grade_assignment"]
+import importlib
+from typing import Any
+
+_EXPORTS = {"BatchReport": "grade", "GradingError": "grade", "check_notebook": "grade",
+            "grade_assignment": "grade", "Limits": "sandbox"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,7 +20,7 @@ import numpy as np
 
 from course_nn.grading import get_check
 from course_nn.grading.core import Case, Check
-from course_nn.grading.hardened.model import AssignmentSpec, Submission
+from course_nn.grading.hardened.model import CallJob, Context, Submission, TestJob
 
 
 @dataclass
@@ -80,18 +80,17 @@ def _draw(check_name: str, hidden: bool, seed: int | None) -> DrawnCall:
     return DrawnCall(check, hidden, seed if hidden else None, cases, expected)
 
 
-def draw_cases(sub: Submission, spec: AssignmentSpec, seed: int | None = None,
-               hidden: bool = True) -> Packer:
-    """Fill ``sub.cases`` (per test, per call) and ``sub.job["tests"]``; return the arrays."""
-    seed = secrets.randbits(32) if seed is None else seed
+def draw_cases(sub: Submission, ctx: Context) -> None:
+    """Fill ``sub.cases`` (per test, per call), ``sub.job.tests`` and ``sub.inputs``."""
+    seed = secrets.randbits(32) if ctx.seed is None else ctx.seed
     packer = Packer()
-    for index, test in enumerate(spec.tests):
+    for index, test in enumerate(ctx.spec.tests):
         drawn: list[DrawnCall | None] = []
-        calls: list[dict[str, Any]] = []
+        calls: list[CallJob] = []
         for call in test.calls:
-            if call.hidden and not hidden:  # the self-check runs public cases only
+            if call.hidden and not ctx.hidden:  # the self-check runs public cases only
                 drawn.append(None)
-                calls.append({"cases": [], "structures": [], "float_errors": False})
+                calls.append(CallJob())
                 continue
             try:
                 item = _draw(call.check, call.hidden, call.seed if call.seed is not None else seed)
@@ -103,8 +102,8 @@ def draw_cases(sub: Submission, spec: AssignmentSpec, seed: int | None = None,
                                  f"(instructor bug): {type(err).__name__}: {err}")
                 packed, structures = [], []
             drawn.append(item)
-            calls.append({"cases": packed, "structures": structures,
-                          "float_errors": bool(getattr(item.check, "float_errors", False))})
+            calls.append(CallJob(tuple(packed), tuple(structures),
+                                 bool(getattr(item.check, "float_errors", False))))
         sub.cases.append(drawn)
-        sub.job["tests"].append({"index": index, "calls": calls})
-    return packer
+        sub.job.tests.append(TestJob(index, tuple(calls)))
+    sub.inputs = packer.arrays

@@ -13,10 +13,9 @@ from pathlib import Path
 
 from course_nn.grading.hardened.assignment import SpecError, load_spec
 from course_nn.grading.hardened.course import Course
-from course_nn.grading.hardened.model import FLAGGED, PASSED, SubmissionResult
+from course_nn.grading.hardened.model import FLAGGED, PASSED, Context, SubmissionResult
 from course_nn.grading.hardened.outputs import write_outputs
 from course_nn.grading.hardened.pipeline import (
-    Context,
     default_jobs,
     discover,
     grade_batch,

@@ -29,6 +29,7 @@ from course_nn.grading.hardened.model import (
     PASSED,
     UNGRADABLE,
     AssignmentSpec,
+    Context,
     Submission,
     TestResult,
     TestSpec,
@@ -49,15 +50,15 @@ def _cause_of_missing(sub: Submission, spec: AssignmentSpec, expr: str, err: dic
     names = {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
     defines = {cid: c.defines for cid, c in spec.by_id().items()}
     defines |= {c.step_id: c.defines for c in sub.added_cells}
-    for index, step in enumerate(sub.job["steps"]):
-        if step["kind"] != "cell" or not names & set(defines.get(step["id"], ())):
+    for index, step in enumerate(sub.job.steps):
+        if step.kind != "cell" or not names & set(defines.get(step.id, ())):
             continue
         if index in sub.run.step_failures:
             status, detail = sub.run.step_failures[index]
-            return Verdict(status, f"the cell {step['id']!r} did not finish: {detail}")
+            return Verdict(status, f"the cell {step.id!r} did not finish: {detail}")
         if str(index) in sub.cell_errors:
             e = sub.cell_errors[str(index)]
-            return Verdict(ERROR, f"the cell {step['id']!r} raised {e.get('type')}: "
+            return Verdict(ERROR, f"the cell {step.id!r} raised {e.get('type')}: "
                                   f"{e.get('message')} ({e.get('where')}), so {expr} is not defined")
     missing = [c.grade_id for c in spec.cells if c.role == "solution" and names & set(c.defines)
                and c.grade_id not in sub.solution_sources]
@@ -172,8 +173,9 @@ def _judge_test(sub: Submission, spec: AssignmentSpec, index: int, test: TestSpe
     return "\n".join([summary, *dict.fromkeys(notes)])
 
 
-def judge_tests(sub: Submission, spec: AssignmentSpec) -> None:
+def judge_tests(sub: Submission, ctx: Context) -> None:
     """One :class:`TestResult` per grade cell, flags applied."""
+    spec = ctx.spec
     for index, test in enumerate(spec.tests):
         try:
             status, message = PASSED, _judge_test(sub, spec, index, test)

@@ -20,7 +20,7 @@ import stat
 from pathlib import Path
 
 from course_nn.grading.hardened.assignment import HIDDEN_BEGIN, HIDDEN_END, cell_source
-from course_nn.grading.hardened.model import AssignmentSpec, Submission, Ungradable
+from course_nn.grading.hardened.model import Context, Submission, Ungradable
 from course_nn.grading.hardened.text import name_of
 
 MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
@@ -52,8 +52,9 @@ def confined_folder(sub: Submission) -> Path:
     return current
 
 
-def find_notebook(sub: Submission, spec: AssignmentSpec) -> None:
+def find_notebook(sub: Submission, ctx: Context) -> None:
     """Pick the notebook to grade; flag a renamed one and any extra files."""
+    spec = ctx.spec
     folder = confined_folder(sub)
     entries = sorted(p for p in folder.iterdir() if p.name not in IGNORED)
     notebooks = [p for p in entries if p.suffix == ".ipynb"]
@@ -100,7 +101,7 @@ def has_hidden_markers(nb: dict) -> bool:
                for c in nb["cells"] if isinstance(c, dict))
 
 
-def read_notebook(sub: Submission, spec: AssignmentSpec) -> None:
+def read_notebook(sub: Submission, ctx: Context) -> None:
     """Parse the notebook's JSON; flag a kernelspec that is not Python (it is ignored)
     and the hidden-test markers."""
     path = sub.notebook_path

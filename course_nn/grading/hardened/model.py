@@ -9,11 +9,22 @@ An :class:`AssignmentSpec` is read once per batch from the instructor notebook; 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from course_nn.grading.hardened.text import clean
+
+if TYPE_CHECKING:  # types only: these modules import this one
+    import numpy as np
+
+    from course_nn.grading.hardened.cases import DrawnCall
+    from course_nn.grading.hardened.results import Unreadable
+    from course_nn.grading.hardened.sandbox import Launcher, RunOutcome
+
+#: A parsed JSON value (a notebook, a record the child wrote).
+JSON: TypeAlias = "dict[str, JSON] | list[JSON] | str | int | float | bool | None"
 
 REASON_LIMIT = 2000  # characters of one flag or note (student-controlled names inside)
 # Every test ends in exactly one of these (docs/grading.md, "Statuses").
@@ -128,6 +139,79 @@ class AddedCell:
         return f"added cell {self.position + 1}"
 
 
+# --- the job handed to the child (docs/grading.md, 6-8): one serialisation -----------
+@dataclass(frozen=True)
+class CellStep:
+    """Run one cell's source in the child's namespace."""
+
+    id: str
+    source: str
+    kind: str = "cell"
+
+
+@dataclass(frozen=True)
+class CollectStep:
+    """Look up the functions a grade cell's ``check(...)`` calls name."""
+
+    id: str
+    test: int
+    exprs: tuple[str, ...]
+    kind: str = "collect"
+
+
+@dataclass(frozen=True)
+class CallJob:
+    """One check call of a test: packed case inputs and what the reference returns."""
+
+    cases: tuple[JSON, ...] = ()  # per case: the packed arguments (see ``cases.Packer``)
+    structures: tuple[JSON, ...] = ()  # per case: ``"leaf"`` or a list of parts
+    float_errors: bool = False
+
+
+@dataclass(frozen=True)
+class TestJob:
+    """The cases of one grade cell, by its index in ``AssignmentSpec.tests``."""
+
+    index: int
+    calls: tuple[CallJob, ...]
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What the launcher adds for one start of the child (paths, layers, what to skip)."""
+
+    site_paths: tuple[str, ...] = ()
+    read_paths: tuple[str, ...] = ()
+    landlock: bool = False
+    skip_steps: tuple[int, ...] = ()
+    skip_tests: tuple[int, ...] = ()
+
+
+@dataclass
+class Job:
+    """Everything the child runs: steps (script, step 6) and tests (cases, step 7).
+
+    :meth:`to_json` is the one serialisation; ``child.py`` reads exactly that."""
+
+    steps: list[CellStep | CollectStep] = field(default_factory=list)
+    tests: list[TestJob] = field(default_factory=list)
+    max_leaf_elements: int = 10_000_000
+
+    def to_json(self, launch: Launch = Launch()) -> str:
+        return json.dumps({**asdict(self), **asdict(launch)})
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every submission of a batch shares; every step gets it."""
+
+    spec: AssignmentSpec
+    launcher: Launcher | None = None  # only step 8 needs it
+    seed: int | None = None
+    hidden: bool = True  # False for the student's self-check: public cases only
+    submitted: Path | None = None  # resolved submitted/: every folder must stay inside
+
+
 @dataclass
 class Submission:
     """A submission as it moves through the pipeline; each step fills its part."""
@@ -136,17 +220,20 @@ class Submission:
     directory: Path
     root: Path | None = None  # submitted/ (resolved): the folder must stay inside it
     notebook_path: Path | None = None
-    notebook: dict[str, Any] | None = None
+    notebook: dict[str, JSON] | None = None
     flags: list[str] = field(default_factory=list)  # submission-wide, for summary.csv
     notes: list[str] = field(default_factory=list)  # for the feedback only
     test_flags: dict[str, list[str]] = field(default_factory=dict)  # grade_id -> flags
     solution_sources: dict[str, str] = field(default_factory=dict)  # grade_id -> source
     added_cells: list[AddedCell] = field(default_factory=list)  # run in notebook order
-    job: dict[str, Any] | None = None
-    cases: list[Any] = field(default_factory=list)  # per test: per call: (check, cases, refs)
-    run: Any = None  # sandbox.RunOutcome
-    outputs: dict[int, Any] = field(default_factory=dict)  # test index -> child answers
-    cell_errors: dict[str, Any] = field(default_factory=dict)  # step index -> exception
+    job: Job = field(default_factory=Job)
+    cases: list[list[DrawnCall | None]] = field(default_factory=list)  # per test, per call
+    inputs: dict[str, np.ndarray] = field(default_factory=dict)  # the case arrays, by key
+    run: RunOutcome | None = None
+    # test index -> (the child's record, its arrays), or why they could not be read
+    outputs: dict[int, tuple[dict[str, JSON], dict[str, np.ndarray]] | Unreadable] = field(
+        default_factory=dict)
+    cell_errors: dict[str, JSON] = field(default_factory=dict)  # step index -> exception
     results: list[TestResult] = field(default_factory=list)
 
     def flag_test(self, grade_id: str, reason: str) -> None:

@@ -16,49 +16,41 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 from pathlib import Path
 
 from course_nn.grading.hardened import cases, judge, load, results, scan, script, structure
-from course_nn.grading.hardened.model import AssignmentSpec, Submission, SubmissionResult, Ungradable
+from course_nn.grading.hardened.model import Context, Submission, SubmissionResult, Ungradable
 from course_nn.grading.hardened.sandbox import Launcher, Limits
 from course_nn.grading.hardened.text import clean
 
-Step = Callable[[Submission, AssignmentSpec], None]
-
-# Before anything runs: read and check the submission in this process, without running it.
-PREPARE: tuple[Step, ...] = (
-    load.find_notebook,  # 1. submitted/<student>/<a>/: the notebook; flag renames, extra files
-    load.read_notebook,  # 2. parse JSON (truncated/garbage -> ungradable); flag kernelspec
-    structure.match_cells,  # 3. by grade_id: flag missing/edited/re-typed cells; take solutions
-    scan.scan_solutions,  # 4. static scan of the solutions (needs 3): course_nn, tampering
-    script.build_job,  # 5. instructor cells + student solutions + collectors (needs 3)
-)
-# Then: 6. cases.draw_cases (fresh hidden seed; references here), 7. sandbox (child),
-# 8. results.read_results (numbers only), 9. judge.judge_tests (diagnose, statuses, flags).
+Step = Callable[[Submission, Context], None]
 
 
-@dataclass(frozen=True)
-class Context:
-    """What every submission of a batch shares."""
-
-    spec: AssignmentSpec
-    launcher: Launcher
-    seed: int | None = None
-    hidden: bool = True  # False for the student's self-check: public cases only
-    submitted: Path | None = None  # resolved submitted/: every folder must stay inside
-
-
-def _run_child(sub: Submission, ctx: Context, packer: cases.Packer) -> None:
+def run_child(sub: Submission, ctx: Context) -> None:
     """Steps 8-9: the child in a fresh, limited scratch folder, then its answers read
     back; the folder (and any tmpfs) is removed whatever the child left in it."""
+    if ctx.launcher is None:
+        raise RuntimeError("no launcher: this context cannot run student code")
     with ctx.launcher.scratch() as box:
-        ctx.launcher.prepare(box.root, sub.job, packer.arrays)
+        ctx.launcher.prepare(box.root, sub.inputs)
         sub.run = ctx.launcher.run(box.root, sub.job, box.mounted)
         results.read_results(sub, box.root / "rw" / "out")
     if sub.run.forged:
         sub.flag(f"wrote {sub.run.forged} forged line(s) to the grader's progress pipe "
                  "(ignored)")
+
+
+# Every submission goes through these, in this order (numbers: docs/grading.md).
+STEPS: tuple[Step, ...] = (
+    load.find_notebook,  # 2. submitted/<student>/<a>/, no link on the way; flag renames, extras
+    load.read_notebook,  # 3. parse JSON (truncated/garbage -> ungradable); flag kernelspec, markers
+    structure.match_cells,  # 4. by grade_id: flag edits; take solutions and added cells
+    scan.scan_solutions,  # 5. static scan of solutions and added cells (needs 4)
+    script.build_job,  # 6. instructor cells + student cells + collectors (needs 4)
+    cases.draw_cases,  # 7. fresh hidden seed; references here; inputs packed (needs 6)
+    run_child,  # 8-9. the child under limits; its numbers read back (needs 6, 7)
+    judge.judge_tests,  # 10. diagnose; one status per test; flags applied
+)
 
 
 def grade_submission(student: str, folder: Path, ctx: Context,
@@ -68,11 +60,8 @@ def grade_submission(student: str, folder: Path, ctx: Context,
     start = time.perf_counter()
     sub = Submission(clean(student, 200), folder, root)
     try:
-        for step in PREPARE:
-            step(sub, ctx.spec)
-        packer = cases.draw_cases(sub, ctx.spec, seed=ctx.seed, hidden=ctx.hidden)
-        _run_child(sub, ctx, packer)
-        judge.judge_tests(sub, ctx.spec)
+        for step in STEPS:
+            step(sub, ctx)
     except Ungradable as err:
         sub.results = judge.ungradable_results(ctx.spec, clean(err))
     except Exception as err:  # a grader bug must not end the batch: report it on the row
@@ -133,5 +122,5 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-__all__ = ["PREPARE", "Context", "Launcher", "Limits", "discover", "grade_batch",
+__all__ = ["STEPS", "Context", "Launcher", "Limits", "discover", "grade_batch",
            "grade_submission", "shard"]

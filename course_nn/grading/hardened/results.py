@@ -128,8 +128,8 @@ def read_npz(path: Path, budget: Budget | None = None) -> dict[str, np.ndarray]:
 def read_results(sub: Submission, out: Path) -> None:
     """``sub.outputs[t] = (json record, arrays)`` or an ``Unreadable`` for each answered test."""
     budget = Budget()
-    for test in sub.job["tests"]:
-        index = test["index"]
+    for test in sub.job.tests:
+        index = test.index
         record_path = out / f"test_{index}.json"
         if not os.path.lexists(record_path):
             continue

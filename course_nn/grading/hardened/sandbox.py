@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import json
 import os
 import resource
 import selectors
@@ -50,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_nn.grading.hardened import cgroup, scratch
-from course_nn.grading.hardened.model import CRASHED, TIMEOUT
+from course_nn.grading.hardened.model import CRASHED, TIMEOUT, Job, Launch
 
 CHILD = Path(__file__).with_name("child.py")
 OUTPUT_HEAD = 32_000  # bytes of stdout/stderr kept for the feedback
@@ -312,12 +311,11 @@ def _ending(returncode: int, via_bwrap: bool) -> tuple[str, str]:
     return CRASHED, f"the process exited early with code {returncode} (os._exit or a crash)"
 
 
-def progress_plan(job: dict) -> list[str]:
+def progress_plan(job: Job, skip_tests: tuple[int, ...] = ()) -> list[str]:
     """The progress lines an honest child sends for ``job``, in order (``R`` carries the
     Landlock ABI, matched by kind only)."""
-    skip = set(job.get("skip_tests", []))
-    return (["R"] + [f"S {i}" for i in range(len(job["steps"]))]
-            + [f"T {t['index']}" for t in job["tests"] if t["index"] not in skip] + ["D"])
+    return (["R"] + [f"S {i}" for i in range(len(job.steps))]
+            + [f"T {t.index}" for t in job.tests if t.index not in skip_tests] + ["D"])
 
 
 class _Watch:
@@ -567,7 +565,7 @@ class Launcher:
                   if self.use_bwrap else [])
         return prefix + child
 
-    def prepare(self, root: Path, job: dict, inputs: dict) -> None:
+    def prepare(self, root: Path, inputs: dict) -> None:
         """``control/``: the child script and the inputs (``rw/`` is made by the scratch)."""
         import numpy as np
 
@@ -577,15 +575,12 @@ class Launcher:
         np.savez(control / "inputs.npz", **inputs)
         for path in control.iterdir():
             os.chmod(path, 0o644)
-        job.update(site_paths=list(self.sites),
-                   read_paths=[*read_paths(list(self.sites)), str(control)],
-                   landlock=self.use_landlock)
 
-    def run(self, root: Path, job: dict, scratch_mounted: bool = False) -> RunOutcome:
+    def run(self, root: Path, job: Job, scratch_mounted: bool = False) -> RunOutcome:
         """Run the child until it finishes, skipping each step that timed out or crashed,
         all within one wall-clock budget for the submission."""
-        outcome, steps = RunOutcome(), len(job["steps"])
-        tests = [t["index"] for t in job["tests"]]
+        outcome, steps = RunOutcome(), len(job.steps)
+        tests = [t.index for t in job.tests]
         budget = self.limits.budget(steps + len(tests))
         overall = time.monotonic() + budget
         skip_steps: set[int] = set()
@@ -595,11 +590,14 @@ class Launcher:
             if time.monotonic() >= overall:
                 outcome.budget_spent = True
                 break
-            job.update(skip_steps=sorted(skip_steps), skip_tests=sorted(skip_tests | done))
-            write_new(root / "control" / "job.json", json.dumps(job).encode())
+            launch = Launch(self.sites, (*read_paths(list(self.sites)), str(root / "control")),
+                            self.use_landlock, tuple(sorted(skip_steps)),
+                            tuple(sorted(skip_tests | done)))
+            write_new(root / "control" / "job.json", job.to_json(launch).encode())
             todo = len(set(tests) - skip_tests - done)
             attempt = run_once(self.command(root, scratch_mounted), root, self.limits,
-                               steps + todo, self.use_bwrap, progress_plan(job), overall,
+                               steps + todo, self.use_bwrap,
+                               progress_plan(job, launch.skip_tests), overall,
                                self.tree)
             outcome.attempts.append(attempt)
             if attempt.finished:

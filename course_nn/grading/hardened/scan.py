@@ -20,7 +20,7 @@ import ast
 import re
 
 from course_nn.grading.hardened.assignment import MAX_PARSE_CHARS
-from course_nn.grading.hardened.model import AssignmentSpec, Submission
+from course_nn.grading.hardened.model import Context, Submission
 from course_nn.grading.hardened.structure import tests_using
 
 MODULES = {"np", "numpy", "sys", "os", "builtins", "__builtins__", "importlib", "torch",
@@ -183,9 +183,10 @@ def scan_source(source: str, modules: set[str] | None = None) -> list[str]:
     return list(seen)
 
 
-def scan_solutions(sub: Submission, spec: AssignmentSpec) -> None:
+def scan_solutions(sub: Submission, ctx: Context) -> None:
     """Flag the tests that rely on a cell with findings (every test if it defines none):
     the solution cells and the cells the student added (they run too)."""
+    spec = ctx.spec
     known = spec.by_id()
     cells = [(f"cell {gid!r}", source, known[gid].defines if gid in known else ())
              for gid, source in sub.solution_sources.items()]

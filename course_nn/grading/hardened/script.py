@@ -17,7 +17,7 @@ import ast
 import re
 
 from course_nn.grading.hardened.assignment import MAX_PARSE_CHARS
-from course_nn.grading.hardened.model import AssignmentSpec, Submission
+from course_nn.grading.hardened.model import CellStep, CollectStep, Context, Job, Submission
 
 MAGIC = re.compile(r"^\s*(%|!)")
 
@@ -53,30 +53,30 @@ def without_magics(source: str) -> str:
                      for line in source.splitlines())
 
 
-def build_job(sub: Submission, spec: AssignmentSpec) -> None:
+def build_job(sub: Submission, ctx: Context) -> None:
     """The child's steps: cells to run and collectors, in the instructor's order, with
     the student's added cells after the instructor cell they follow."""
-    steps, tests = [], {t.grade_id: i for i, t in enumerate(spec.tests)}
+    spec = ctx.spec
+    steps: list[CellStep | CollectStep] = []
+    tests = {t.grade_id: i for i, t in enumerate(spec.tests)}
     added: dict[str | None, list] = {}
     for cell in sub.added_cells:
         added.setdefault(cell.after, []).append(cell)
 
     def run_added(after: str | None) -> None:
         for cell in added.get(after, []):
-            steps.append({"kind": "cell", "id": cell.step_id, "source": without_magics(cell.source)})
+            steps.append(CellStep(cell.step_id, without_magics(cell.source)))
 
     run_added(None)
     for cell in spec.cells:
         if cell.role == "setup" and cell.cell_type == "code":
-            steps.append({"kind": "cell", "id": cell.grade_id,
-                          "source": without_course_imports(cell.source)})
+            steps.append(CellStep(cell.grade_id, without_course_imports(cell.source)))
         elif cell.role == "solution" and cell.grade_id in sub.solution_sources:
-            steps.append({"kind": "cell", "id": cell.grade_id,
-                          "source": without_magics(sub.solution_sources[cell.grade_id])})
+            steps.append(CellStep(cell.grade_id, without_magics(sub.solution_sources[cell.grade_id])))
         elif cell.role == "test":
             test = spec.tests[tests[cell.grade_id]]
-            steps.append({"kind": "collect", "id": cell.grade_id, "test": tests[cell.grade_id],
-                          "exprs": [call.expr for call in test.calls]})
+            steps.append(CollectStep(cell.grade_id, tests[cell.grade_id],
+                                     tuple(call.expr for call in test.calls)))
         if cell.grade_id is not None:
             run_added(cell.grade_id)
-    sub.job = {"steps": steps, "tests": [], "max_leaf_elements": 10_000_000}
+    sub.job = Job(steps)

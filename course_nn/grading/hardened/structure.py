@@ -22,7 +22,7 @@ from course_nn.grading.hardened.assignment import (
     normalise,
     strip_hidden,
 )
-from course_nn.grading.hardened.model import AddedCell, AssignmentSpec, CellSpec, Submission
+from course_nn.grading.hardened.model import AddedCell, AssignmentSpec, CellSpec, Context, Submission
 
 
 def tests_using(spec: AssignmentSpec, names: tuple[str, ...]) -> list[str]:
@@ -109,8 +109,9 @@ def _match(sub: Submission, spec: AssignmentSpec, spec_cell: CellSpec,
             sub.flag(f"setup cell {gid!r} edited (the instructor's version was run)")
 
 
-def match_cells(sub: Submission, spec: AssignmentSpec) -> None:
+def match_cells(sub: Submission, ctx: Context) -> None:
     """Flag structural differences; collect the student's solution sources."""
+    spec = ctx.spec
     cells = [c for c in sub.notebook["cells"] if isinstance(c, dict)]
     by_id: dict[str, list[dict[str, Any]]] = {}
     for cell in cells:
