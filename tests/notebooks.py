@@ -37,8 +37,15 @@ def nbgrader_meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
+#: Lines of the PyTorch and NumPy training-loop idiom that solutions share with the book's
+#: own loops (ch01, ch03, ch06, ch07 and ``course_nn.torch_twin`` wrote them first): they
+#: say nothing of an answer. Every other solution line of 20 characters or more counts.
+IDIOMS = frozenset({"for _ in range(epochs):", "optimiser.zero_grad()", "torch.manual_seed(0)"})
+
+
 def solution_texts(name: str) -> list[str]:
-    """Every line of solution code, hidden test and written model answer of an assignment."""
+    """Every line of solution code, hidden test and written model answer of an assignment
+    (without :data:`IDIOMS`)."""
     lines = []
     for cell in read(solution_path(name)).cells:
         meta = nbgrader_meta(cell)
@@ -48,7 +55,7 @@ def solution_texts(name: str) -> list[str]:
         for region in regions:
             lines += [ln.strip() for ln in region.splitlines()]
     # short or generic lines (a bare "return x") could occur anywhere; keep distinctive ones
-    return [ln for ln in lines if len(ln) >= 20 and not ln.startswith("#")]
+    return [ln for ln in lines if len(ln) >= 20 and not ln.startswith("#") and ln not in IDIOMS]
 
 
 def fill_solutions(released: nbformat.NotebookNode, name: str, replace: dict[str, str] | None = None):
