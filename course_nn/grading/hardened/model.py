@@ -230,6 +230,7 @@ class Submission:
     cases: list[list[DrawnCall | None]] = field(default_factory=list)  # per test, per call
     inputs: dict[str, np.ndarray] = field(default_factory=dict)  # the case arrays, by key
     run: RunOutcome | None = None
+    child_seconds: float = 0.0  # wall time of the child's runs (all attempts)
     # test index -> (the child's record, its arrays), or why they could not be read
     outputs: dict[int, tuple[dict[str, JSON], dict[str, np.ndarray]] | Unreadable] = field(
         default_factory=dict)
@@ -261,7 +262,8 @@ class SubmissionResult:
     notes: list[str] = field(default_factory=list)
     stdout: str = ""
     stderr: str = ""
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole submission in the grader
+    child_seconds: float = 0.0  # of which the child ran (wall time, all attempts)
     peak_bytes: int = 0  # the most memory the child's whole tree used at once (cgroup)
 
     @property

@@ -33,7 +33,9 @@ def run_child(sub: Submission, ctx: Context) -> None:
         raise RuntimeError("no launcher: this context cannot run student code")
     with ctx.launcher.scratch() as box:
         ctx.launcher.prepare(box.root, sub.inputs)
+        start = time.perf_counter()
         sub.run = ctx.launcher.run(box.root, sub.job, box.mounted)
+        sub.child_seconds = time.perf_counter() - start
         results.read_results(sub, box.root / "rw" / "out")
     if sub.run.forged:
         sub.flag(f"wrote {sub.run.forged} forged line(s) to the grader's progress pipe "
@@ -73,7 +75,8 @@ def grade_submission(student: str, folder: Path, ctx: Context,
         sub.student, sub.results, sub.flags, sub.notes,
         stdout=clean(run.output("stdout")) if run else "",
         stderr=clean(run.output("stderr")) if run else "",
-        seconds=time.perf_counter() - start, peak_bytes=run.peak_bytes if run else 0)
+        seconds=time.perf_counter() - start, child_seconds=sub.child_seconds,
+        peak_bytes=run.peak_bytes if run else 0)
 
 
 def student_id(name: str) -> str:
