@@ -8,7 +8,9 @@ batch. The whole output is rendered in memory first, then written to temporary f
 beside their targets and renamed into place (the feedback folder is swapped as a
 whole), so a failed run leaves the previous outputs untouched, never a mix. Text cells
 that a spreadsheet would evaluate (leading ``= + - @``, tab or carriage return) are
-neutralised with a leading apostrophe. Feedback file names are unique per student id.
+neutralised with a leading apostrophe. Feedback file names are unique per student id;
+summary.csv names each student's page (``feedback`` column). The page itself is
+:mod:`.feedback`.
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ import re
 import tempfile
 from pathlib import Path
 
+from course_nn.grading.hardened.feedback import HandGrade, feedback_html
 from course_nn.grading.hardened.model import AssignmentSpec, SubmissionResult
 from course_nn.grading.hardened.text import clean
 
 GRADES_COLUMNS = ("student", "test", "status", "points", "max_points", "message")
-SUMMARY_COLUMNS = ("student", "score", "max_score", "flags")
-COLOURS = {"passed": "#1a7f37", "flagged": "#9a6700", "failed": "#cf222e", "error": "#cf222e",
-           "timeout": "#8250df", "crashed": "#8250df", "ungradable": "#57606a"}
+#: ``feedback``: the student's page, relative to ``feedback/`` (the class report links it).
+SUMMARY_COLUMNS = ("student", "score", "max_score", "flags", "feedback")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -95,10 +97,11 @@ def grades_rows(results: list[SubmissionResult]) -> list[list[str]]:
 
 def summary_rows(results: list[SubmissionResult]) -> list[list[str]]:
     rows = [list(SUMMARY_COLUMNS)]
+    names = feedback_names([r.student for r in results])
     for r in results:
         try:
             rows.append([cell(r.student), number(r.score), number(r.max_score),
-                         cell("; ".join(summary_flags(r)))])
+                         cell("; ".join(summary_flags(r))), f"{names[r.student]}.html"])
         except Exception as err:
             rows.append([cell(r.student), "0", "0", cell(f"this row could not be written: {err!r}")])
     return rows
@@ -110,37 +113,6 @@ def write_grades(path: Path, results: list[SubmissionResult]) -> None:
 
 def write_summary(path: Path, results: list[SubmissionResult]) -> None:
     _replace(path, _csv(summary_rows(results)))
-
-
-def feedback_html(spec: AssignmentSpec, result: SubmissionResult) -> str:
-    """A self-contained page: every test, its status, points and teaching message."""
-    esc = html.escape
-    rows = "".join(
-        f'<tr><td>{esc(t.test)}</td><td style="color:{COLOURS.get(t.status, "#000")}">'
-        f"<b>{esc(t.status)}</b></td><td>{number(t.points)} / {number(t.max_points)}</td>"
-        f"<td><pre>{esc(t.message)}</pre></td></tr>"
-        for t in result.tests)
-    flags = "".join(f"<li>{esc(f)}</li>" for f in result.flags)
-    notes = "".join(f"<li>{esc(n)}</li>" for n in result.notes)
-    output = "".join(
-        f"<details><summary>{name} of your code</summary><pre>{esc(text)}</pre></details>"
-        for name, text in (("printed output", result.stdout), ("error output", result.stderr))
-        if text.strip())
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>{esc(spec.name)}: feedback for {esc(result.student)}</title>
-<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.4rem;vertical-align:top}}
-pre{{white-space:pre-wrap;margin:0}}</style></head><body>
-<h1>{esc(spec.name)}: {esc(result.student)}</h1>
-<p>Autograded score: <b>{number(result.score)} / {number(result.max_score)}</b>
-(written answers are graded by hand).</p>
-{f"<h2>Flags</h2><ul>{flags}</ul>" if flags else ""}
-{f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
-<table><tr><th>test</th><th>status</th><th>points</th><th>message</th></tr>{rows}</table>
-{output}
-</body></html>
-"""
 
 
 def _temp_beside(path: Path, data: bytes) -> Path:
@@ -162,31 +134,37 @@ def _replace(path: Path, data: bytes) -> None:
         raise
 
 
-def _page(spec: AssignmentSpec, result: SubmissionResult) -> bytes:
+def _page(spec: AssignmentSpec, result: SubmissionResult,
+          answers: list[HandGrade] | None = None) -> bytes:
     try:
-        return feedback_html(spec, result).encode("utf-8")
+        return feedback_html(spec, result, answers).encode("utf-8")
     except Exception as err:  # a page never stops the batch
         return (f"<!doctype html><meta charset=utf-8><p>The feedback page of "
                 f"{html.escape(clean(result.student))} could not be written: "
                 f"{html.escape(clean(repr(err)))}</p>").encode()
 
 
-def render_outputs(spec: AssignmentSpec, results: list[SubmissionResult]) -> dict[str, bytes]:
-    """Every output file's bytes, by path relative to the output folder."""
+def render_outputs(spec: AssignmentSpec, results: list[SubmissionResult],
+                   hand: dict[str, list[HandGrade]] | None = None) -> dict[str, bytes]:
+    """Every output file's bytes, by path relative to the output folder.
+
+    ``hand``: per student, the written answers with their hand grades (default: pending)."""
     files = {"grades.csv": _csv(grades_rows(results)), "summary.csv": _csv(summary_rows(results))}
     names = feedback_names([r.student for r in results])
     for result in results:
-        files[f"feedback/{names[result.student]}.html"] = _page(spec, result)
+        files[f"feedback/{names[result.student]}.html"] = _page(
+            spec, result, (hand or {}).get(result.student))
     return files
 
 
-def write_outputs(out: Path, spec: AssignmentSpec, results: list[SubmissionResult]) -> None:
+def write_outputs(out: Path, spec: AssignmentSpec, results: list[SubmissionResult],
+                  hand: dict[str, list[HandGrade]] | None = None) -> None:
     """``out/grades.csv``, ``out/summary.csv`` and ``out/feedback/<student>.html``.
 
     Rendered in memory, then written beside their targets and renamed into place; the
     new feedback folder replaces the old one whole. If anything fails before the
     renames, the previous outputs are left exactly as they were."""
-    files = render_outputs(spec, results)
+    files = render_outputs(spec, results, hand)
     out.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=".feedback.", dir=out))
     os.chmod(staged, 0o755)
