@@ -92,3 +92,23 @@ def test_the_process_limit_counts_the_whole_tree():
         group.remove()
         proc.wait(timeout=30)
     assert _mine() == []
+
+
+@needs_cgroup
+def test_groups_of_a_killed_grader_are_swept():
+    """Are the groups a dead grader left (name carries its pid) killed and removed?"""
+    import subprocess
+
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True).stdout)
+    stale = []
+    for base in dict.fromkeys((TREE.memory, TREE.pids)):  # as the dead process made them
+        (base / f"{cgroup.PREFIX}{dead}-stale").mkdir()
+        stale.append(base / f"{cgroup.PREFIX}{dead}-stale")
+    mine = cgroup.Group.create(TREE, 64 << 20, 8)  # a live grader's group stays
+    try:
+        removed = cgroup.sweep_stale(TREE)
+        assert set(stale) <= set(removed) and not any(p.exists() for p in stale)
+        assert all(folder.exists() for folder in mine.folders)
+    finally:
+        mine.remove()

@@ -61,3 +61,18 @@ def test_the_scratch_tmpfs_limits_size_and_inodes():
                 (work / f"f{k}").touch()
         root = box.root
     assert not root.exists()
+
+
+def test_what_a_killed_grader_left_is_swept(tmp_path):
+    """Are scratch folders of dead graders removed, and those of live ones kept?"""
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    stale = tmp_path / f"{scratch.PREFIX}{dead.stdout.strip()}-abc"
+    (stale / "rw" / "work" / "deep").mkdir(parents=True)
+    live = tmp_path / f"{scratch.PREFIX}{os.getpid()}-xyz"
+    live.mkdir()
+    assert scratch.sweep_stale(tmp_path) == [stale]
+    assert not stale.exists() and live.exists()

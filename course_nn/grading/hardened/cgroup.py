@@ -176,3 +176,19 @@ class Group:
                     break
                 except OSError:  # EBUSY while killed processes are still exiting
                     time.sleep(0.01)
+
+
+def sweep_stale(found: Hierarchy) -> list[Path]:
+    """Remove the groups of graders that died before their cleanup ran
+    (``course-nn-<pid>-*`` whose ``pid`` is gone): their processes killed first."""
+    from course_nn.grading.hardened.scratch import alive
+
+    stale: dict[str, list[Path]] = {}
+    for base in dict.fromkeys((found.memory, found.pids)):
+        for folder in base.glob(f"{PREFIX}*"):
+            pid = folder.name[len(PREFIX):].split("-", 1)[0]
+            if folder.is_dir() and pid.isdigit() and not alive(int(pid)):
+                stale.setdefault(folder.name, []).append(folder)
+    for folders in stale.values():
+        Group(found, tuple(folders)).remove()
+    return [f for folders in stale.values() for f in folders if not f.exists()]

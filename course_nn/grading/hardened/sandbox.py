@@ -535,6 +535,9 @@ class Launcher:
                 raise
             user = None
         tree, mount = cgroup.hierarchy(), scratch.can_mount()
+        scratch.sweep_stale()  # what a killed grader left behind (its cleanup never ran)
+        if tree is not None:
+            cgroup.sweep_stale(tree)
         gaps = containment_gaps(tree, use_bwrap, mount)
         if gaps and not unsafe:
             raise RuntimeError("refusing to run untrusted code without: " + "; ".join(gaps)

@@ -133,6 +133,38 @@ def remove_tree(root: Path) -> None:
 ANSWER_INODES = 1_000  # the child writes two files per test
 
 
+def alive(pid: int) -> bool:
+    """Does process ``pid`` still exist?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(folder: Path | None = None) -> list[Path]:
+    """Remove the scratch folders of graders that died (killed before their cleanup ran):
+    ``course-nn-grade-<pid>-*`` whose ``pid`` is gone, their tmpfs unmounted first.
+    Returns what was removed."""
+    folder = Path(folder or tempfile.gettempdir())
+    removed = []
+    for entry in folder.glob(f"{PREFIX}*"):
+        pid = entry.name[len(PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or alive(int(pid)) or entry.is_symlink():
+            continue
+        for sub in ("work", "out"):
+            if os.path.ismount(entry / "rw" / sub):
+                unmount(entry / "rw" / sub)
+        try:
+            remove_tree(entry)
+            removed.append(entry)
+        except OSError:
+            continue
+    return removed
+
+
 @dataclass
 class Scratch:
     """The temp folder of one submission; a context manager that always removes it.
@@ -151,7 +183,7 @@ class Scratch:
 
     @classmethod
     def create(cls, size_bytes: int, inodes: int, owner: int | None, use_mount: bool) -> Scratch:
-        root = Path(tempfile.mkdtemp(prefix=PREFIX))
+        root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
         scratch = cls(root)
         try:
             rw = root / "rw"
