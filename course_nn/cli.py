@@ -1,6 +1,6 @@
 """The ``course-nn`` command: ``grade`` (instructors, CI) and ``check`` (students).
 
-Book: none (tooling); docs/grading.md.
+Book: none (tooling); docs/grading.md; ``report`` and ``feedback``: docs/instructor.md.
 
 Both delegate to :mod:`course_nn.grading.hardened`. Exit codes: ``grade`` returns 0
 whenever the batch ran, whatever the students scored, and 1 with a message when
@@ -64,6 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
                        help="grade even where the student's code cannot be limited as a whole "
                             "process tree (cgroups), on disk (tmpfs) and as a non-root user")
     _limit_options(grade, 30)
+    report = commands.add_parser("report", help="the class report of a graded assignment "
+                                                "(GRADED/report.html)")
+    feedback = commands.add_parser("feedback", help="rewrite the feedback pages with the hand "
+                                                    "grades from the gradebook (no code run)")
+    for sub in (report, feedback):
+        sub.add_argument("assignment")
+        sub.add_argument("--course", type=Path, default=Path("."), help="course folder [.]")
+        sub.add_argument("--out", type=Path, help="where `grade` wrote grades.csv, summary.csv "
+                                                  "and feedback/ [COURSE/graded/ASSIGNMENT]")
+    report.add_argument("--submitted", type=Path, help="submissions, for similarity "
+                                                       "[COURSE/submitted]")
+    feedback.add_argument("--source", type=Path,
+                          help="instructor notebook [COURSE/<source_directory>/A/A.ipynb]")
     check = commands.add_parser("check", help="run a notebook's public checks, as the grader does")
     check.add_argument("notebook", type=Path)
     _limit_options(check, 30)
@@ -97,6 +110,46 @@ def grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def class_report(args: argparse.Namespace) -> int:
+    from course_nn.grading.hardened.course import Course
+    from course_nn.grading.report import build_report, solution_code, write_report
+
+    info = Course.load(args.course)
+    out = args.out or info.root / "graded" / args.assignment
+    if not (out / "grades.csv").is_file() or not (out / "summary.csv").is_file():
+        print(f"course-nn report: error: no grades.csv and summary.csv in {out} "
+              f"(run `course-nn grade {args.assignment}` first)", file=sys.stderr)
+        return 1
+    released = info.root / info.release / args.assignment / f"{args.assignment}.ipynb"
+    baseline = solution_code(released) if released.is_file() else ""
+    report = build_report(args.assignment, out, args.submitted or info.root / "submitted",
+                          baseline)
+    print(write_report(report, out))
+    return 0
+
+
+def feedback(args: argparse.Namespace) -> int:
+    from course_nn.grading.hardened import GradingError
+    from course_nn.grading.hardened.assignment import SpecError, load_spec
+    from course_nn.grading.hardened.course import Course
+    from course_nn.grading.hardened.feedback import regenerate
+
+    info = Course.load(args.course)
+    out = args.out or info.root / "graded" / args.assignment
+    source = args.source or info.notebook(args.assignment)
+    try:
+        if source is None or not (out / "summary.csv").is_file():
+            raise GradingError(f"need the instructor notebook of {args.assignment} and "
+                               f"{out / 'summary.csv'} (run `course-nn grade` first)")
+        spec = load_spec(Path(source), args.assignment)
+    except (GradingError, SpecError) as err:
+        print(f"course-nn feedback: error: {err}", file=sys.stderr)
+        return 1
+    pages = regenerate(spec, out, info.db_url)
+    print(f"{len(pages)} feedback page(s) rewritten in {out / 'feedback'}/")
+    return 0
+
+
 def check(args: argparse.Namespace) -> int:
     from course_nn.grading.hardened import GradingError, check_notebook
     from course_nn.grading.hardened.grade import passed
@@ -121,7 +174,8 @@ def check(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return {"grade": grade, "check": check}[args.command](args)
+    return {"grade": grade, "check": check, "report": class_report,
+            "feedback": feedback}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -172,20 +172,23 @@ def solution_code(notebook: Path) -> str:
 
 
 def normalised_tokens(code: str) -> list[str]:
-    """The code's token sequence with names numbered in order of appearance, and without
-    comments, docstrings, blank lines or layout: two copies that differ only in those match.
+    """The code's token sequence with names numbered in order of appearance (afresh in
+    each top-level ``def`` or ``class``, so that renaming a local in one function does
+    not shift the numbers of the next), and without comments, docstrings, blank lines or
+    layout: two copies that differ only in those match.
 
     Code that does not tokenize (a syntax error) keeps the tokens read before the error.
     """
     names: dict[str, str] = {}
     tokens: list[str] = []
-    statement_start, dropped = True, False
+    statement_start, dropped, depth = True, False, 0
     try:
         for tok in tokenize.generate_tokens(io.StringIO(code).readline):
             kind, text = tok.type, tok.string
             if kind in (tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER):
                 continue
             if kind in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+                depth += {tokenize.INDENT: 1, tokenize.DEDENT: -1}.get(kind, 0)
                 if not (dropped and kind == tokenize.NEWLINE):
                     tokens.append(tokenize.tok_name[kind])
                 statement_start, dropped = True, False
@@ -193,6 +196,8 @@ def normalised_tokens(code: str) -> list[str]:
             if kind == tokenize.STRING and statement_start:
                 dropped = True  # a docstring or a bare string statement, with its NEWLINE
                 continue
+            if statement_start and depth == 0 and text in ("def", "class", "async"):
+                names = {}  # each top-level definition numbers its own names
             statement_start = dropped = False
             if kind == tokenize.NAME and not keyword.iskeyword(text):
                 text = names.setdefault(text, f"v{len(names)}")

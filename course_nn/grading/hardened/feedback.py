@@ -163,10 +163,13 @@ blockquote{margin:.3rem 0 0 1rem;padding-left:.6rem;border-left:3px solid #8c959
 
 
 def feedback_html(spec: AssignmentSpec, result: SubmissionResult,
-                  answers: list[HandGrade] | None = None) -> str:
+                  answers: list[HandGrade] | None = None, kept: dict[str, str] | None = None
+                  ) -> str:
     """Step 3: a self-contained page: the total, every test, the written answers.
 
-    ``answers`` defaults to every written answer pending (:func:`written_answers`)."""
+    ``answers`` defaults to every written answer pending (:func:`written_answers`).
+    ``kept``: the flags/notes (``head``) and printed output (``output``) blocks of an
+    earlier page, already escaped (:func:`kept_blocks`), used instead of ``result``'s."""
     esc = html.escape
     answers = written_answers(spec) if answers is None else answers
     hand = sum(a.score for a in answers if not a.pending)
@@ -186,6 +189,12 @@ def feedback_html(spec: AssignmentSpec, result: SubmissionResult,
         f"<details><summary>{name} of your code</summary><pre>{esc(text)}</pre></details>"
         for name, text in (("printed output", result.stdout), ("error output", result.stderr))
         if text.strip())
+    if kept:
+        flags = notes = ""
+        head, output = kept.get("head", ""), kept.get("output", "")
+    else:
+        head = (f"{f'<h2>Flags</h2><ul>{flags}</ul>' if flags else ''}\n"
+                f"{f'<h2>Notes</h2><ul>{notes}</ul>' if notes else ''}")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -194,11 +203,77 @@ def feedback_html(spec: AssignmentSpec, result: SubmissionResult,
 <h1>{esc(spec.name)}</h1>
 <p>Feedback for <strong>{esc(result.student)}</strong></p>
 <p class="total">Score: {total}.<br>{passed} of {len(result.tests)} tests passed.</p>
-{f"<h2>Flags</h2><ul>{flags}</ul>" if flags else ""}
-{f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+<!-- kept:head -->{head}<!-- /kept:head -->
 <h2>Tests</h2>
 {"".join(_test_section(t) for t in result.tests)}
 {_written_section(answers)}
-{output}
+<!-- kept:output -->{output}<!-- /kept:output -->
 </main></body></html>
 """
+
+
+# --- `course-nn feedback`: the pages again, with the hand grades, no student code run ----
+KEPT = re.compile(r"<!-- kept:(head|output) -->(.*?)<!-- /kept:\1 -->", re.DOTALL)
+_GUARDED = re.compile(r"^'[=+\-@\t\r]")
+
+
+def kept_blocks(page: str) -> dict[str, str]:
+    """The flags/notes and printed-output blocks of a page :func:`feedback_html` wrote.
+
+    They are HTML already escaped by the grader; a student's text cannot fake a marker
+    (its ``<`` was escaped), so the first match of each is the grader's own."""
+    return {m.group(1): m.group(2) for m in KEPT.finditer(page)}
+
+
+def _plain(text: str) -> str:
+    """Undo the CSV writer's formula guard (``outputs.cell``)."""
+    return text[1:] if _GUARDED.match(text) else text
+
+
+def results_from_csv(grades_csv, summary_csv) -> list[tuple[SubmissionResult, str]]:
+    """(result, feedback file name) per student, rebuilt from the grader's two CSVs."""
+    import csv
+
+    from course_nn.grading.hardened.model import TestResult
+
+    tests: dict[str, list[TestResult]] = {}
+    with open(grades_csv, newline="", encoding="utf-8", errors="replace") as fh:
+        for row in csv.DictReader(fh):
+            tests.setdefault(row["student"], []).append(TestResult(
+                clean(_plain(row["test"]), 200), clean(row["status"], 40),
+                float(row["points"] or 0), float(row["max_points"] or 0),
+                clean(_plain(row.get("message") or ""))))
+    found = []
+    with open(summary_csv, newline="", encoding="utf-8", errors="replace") as fh:
+        for row in csv.DictReader(fh):
+            page = row.get("feedback") or ""
+            if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*\.html", page):
+                continue  # no page (an older summary.csv) or not a name the grader writes
+            result = SubmissionResult(clean(_plain(row["student"]), 200),
+                                      tests.get(row["student"], []), [])
+            found.append((result, page))
+    return found
+
+
+def regenerate(spec: AssignmentSpec, graded, db_url: str | None) -> list[str]:
+    """Rewrite ``graded/feedback/*.html`` from the CSVs and the gradebook's hand grades.
+
+    No student code runs; each page keeps its flags, notes and printed output; each is
+    written atomically. Returns the page names written."""
+    from pathlib import Path
+
+    from course_nn.grading.hardened.outputs import _replace
+
+    graded = Path(graded)
+    pairs = results_from_csv(graded / "grades.csv", graded / "summary.csv")
+    hand = hand_grades(db_url, spec, [r.student for r, _ in pairs])
+    (graded / "feedback").mkdir(exist_ok=True)
+    written = []
+    for result, name in pairs:
+        path = graded / "feedback" / name
+        old = path.read_text(encoding="utf-8", errors="replace") if path.is_file() \
+            and not path.is_symlink() else ""
+        page = feedback_html(spec, result, hand.get(result.student), kept_blocks(old) or None)
+        _replace(path, page.encode("utf-8"))
+        written.append(name)
+    return written
