@@ -303,7 +303,7 @@ def render_html(report: ClassReport) -> str:
     n = len(report.summary)
     shares = [(e(t), *(str(c[s]) for s in STATUS_ORDER)) for t, c in report.shares.items()]
     diag = [(str(d.count), e(d.test), e(d.text), e(", ".join(d.students))) for d in report.diagnoses]
-    pairs = [(f"{p.similarity:.2f}", e(p.first), e(p.second)) for p in report.pairs]
+    pairs = [(f"{p.similarity:.3f}", e(p.first), e(p.second)) for p in report.pairs]
     flags = [(e(r.student), e(r.flags)) for r in report.flagged]
     students = [(f'<a href="feedback/{e(r.feedback)}">{e(r.student)}</a>' if r.feedback
                  else e(r.student), f"{r.score:g} / {r.max_score:g}") for r in report.summary]
