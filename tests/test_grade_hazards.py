@@ -253,7 +253,7 @@ def fingerprint(course: Path) -> dict[str, str]:
     """Hash of every course file the grader must not change (its own outputs excluded)."""
     return {str(p.relative_to(course)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(course.rglob("*"))
-            if p.is_file() and not p.is_symlink() and "graded" not in p.parts
+            if p.is_file() and not p.is_symlink() and not {"graded", "autograded"} & set(p.parts)
             and p.name not in ("gradebook.db", "grades.csv")}
 
 

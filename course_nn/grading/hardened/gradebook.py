@@ -5,8 +5,11 @@ Book: none (instructor tooling); docs/grading.md, "12. Gradebook".
 The assignment is normally in the gradebook already (``nbgrader generate_assignment``
 adds it); if not, it is added from the instructor notebook the same way: the
 notebook, its grade cells with their points, its solution and source cells. Each
-student's submission then gets an ``auto_score`` per autograded cell; cells graded
-by hand are left for the instructor.
+student's submission then gets the rows ``nbgrader autograde`` would leave: an
+``auto_score`` per test cell (the grader's points), and per written answer either 0
+with the comment "No response." (left as released) or ``needs_manual_grade`` (read
+from the autograded notebook, :mod:`.autograded`). A submission with no notebook
+gets 0 everywhere and nothing to grade by hand, as nbgrader does for a missing one.
 """
 
 from __future__ import annotations
@@ -17,15 +20,16 @@ import sys
 import warnings
 from pathlib import Path
 
-from course_nn.grading.hardened.assignment import strip_hidden
+from course_nn.grading.hardened.autograded import Autograded, SourceCell
 from course_nn.grading.hardened.model import AssignmentSpec, SubmissionResult
 
 
-def _add_assignment(gb, spec: AssignmentSpec) -> str:
-    """Make sure the assignment, its notebook and its cells exist; return the notebook name."""
-    from nbformat import from_dict
+def _add_assignment(gb, spec: AssignmentSpec, sources: dict[str, SourceCell]) -> str:
+    """Make sure the assignment, its notebook and its cells exist; return the notebook name.
+
+    ``sources`` are the cells as ``generate_assignment`` saves them (solution cells as
+    released, checksums by nbgrader), so an untouched answer is recognised."""
     from nbgrader.api import MissingEntry
-    from nbgrader.utils import compute_checksum
 
     notebook = spec.notebook.removesuffix(".ipynb")
     gb.update_or_create_assignment(spec.name)
@@ -34,22 +38,15 @@ def _add_assignment(gb, spec: AssignmentSpec) -> str:
         return notebook
     except MissingEntry:
         gb.add_notebook(notebook, spec.name)
-    for cell in spec.cells:
-        if cell.grade_id is None:
-            continue
+    for cell in sources.values():
         if cell.grade:
             gb.update_or_create_grade_cell(cell.grade_id, notebook, spec.name,
                                            max_score=cell.points, cell_type=cell.cell_type)
         if cell.solution:
             gb.update_or_create_solution_cell(cell.grade_id, notebook, spec.name)
-        released = {"cell_type": cell.cell_type, "source": strip_hidden(cell.source),
-                    "metadata": {"nbgrader": {"grade": cell.grade, "solution": cell.solution,
-                                              "locked": cell.locked, "grade_id": cell.grade_id,
-                                              "points": cell.points}}}
         gb.update_or_create_source_cell(cell.grade_id, notebook, spec.name,
                                         cell_type=cell.cell_type, locked=cell.locked,
-                                        source=released["source"],
-                                        checksum=compute_checksum(from_dict(released)))
+                                        source=cell.source, checksum=cell.checksum)
     return notebook
 
 
@@ -61,26 +58,54 @@ def _alembic_on_path() -> None:
         os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
 
 
-def write_gradebook(db_url: str, spec: AssignmentSpec, results: list[SubmissionResult]) -> None:
-    """Record every student's autograded scores (re-grading overwrites them)."""
+def _set_rows(gb, notebook: str, spec: AssignmentSpec, result: SubmissionResult,
+              made: Autograded | None) -> None:
+    """One student's grade and comment rows, as ``SaveAutoGrades`` sets them."""
+    from nbgrader.api import MissingEntry
+
+    if made is None:  # no notebook read: nbgrader's "No submitted file" (all 0, none to grade)
+        points = {t.test: t.points for t in result.tests}
+        for grade in gb.find_submission_notebook(notebook, spec.name, result.student).grades:
+            grade.auto_score = points.get(grade.name, 0.0)
+            grade.needs_manual_grade = False
+        return
+    for row in made.grades:
+        try:
+            grade = gb.find_grade(row.grade_id, notebook, spec.name, result.student)
+        except MissingEntry:
+            continue
+        grade.auto_score = row.auto_score
+        grade.needs_manual_grade = grade.manual_score is not None or row.auto_score is None
+    for row in made.comments:
+        try:
+            gb.find_comment(row.grade_id, notebook, spec.name, result.student).auto_comment = \
+                row.auto_comment
+        except MissingEntry:
+            continue
+
+
+def write_gradebook(db_url: str, spec: AssignmentSpec, results: list[SubmissionResult],
+                    made: dict[str, Autograded] | None = None,
+                    sources: dict[str, SourceCell] | None = None) -> None:
+    """Record every student's rows (re-grading overwrites the automatic ones and keeps
+    the hand-given scores and comments). ``made``: the autograded notebooks by student
+    (:func:`.autograded.autograde_batch`); ``sources``: :func:`.autograded.source_cells`."""
     from nbgrader.api import Gradebook, MissingEntry
     from sqlalchemy.exc import SAWarning
 
+    from course_nn.grading.hardened.autograded import source_cells
+
+    made = made or {}
+    sources = sources if sources is not None else source_cells(spec)
     _alembic_on_path()
     with warnings.catch_warnings(), Gradebook(db_url) as gb:
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's add_submission autoflushes
-        notebook = _add_assignment(gb, spec)
+        notebook = _add_assignment(gb, spec, sources)
         for result in results:
             gb.update_or_create_student(result.student)
             try:
                 gb.find_submission(spec.name, result.student)
             except MissingEntry:
                 gb.add_submission(spec.name, result.student)
-            for test in result.tests:
-                try:
-                    grade = gb.find_grade(test.test, notebook, spec.name, result.student)
-                except MissingEntry:
-                    continue  # a cell the gradebook's copy of the assignment does not have
-                grade.auto_score = test.points
-                grade.needs_manual_grade = False
+            _set_rows(gb, notebook, spec, result, made.get(result.student))
             gb.db.commit()

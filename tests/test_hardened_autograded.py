@@ -1,0 +1,202 @@
+"""Autograded notebooks and gradebook rows for hand grading (issue 12, item 1).
+
+A small class of exercise 1 is graded by ``course-nn grade`` with the gradebook: an
+honest student who wrote an answer, a partial one who left the written answer as
+released, one who deleted a test cell and duplicated a solution, and an unreadable
+notebook. The autograded notebooks must carry nbgrader's metadata and checksums, the
+grader's verdicts as outputs that ``determine_grade`` reads back as the same points,
+and the gradebook the rows ``nbgrader autograde`` would leave. See docs/instructor.md,
+"Hand grading in formgrader".
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from course_nn.grading.hardened import Limits, grade_assignment
+from course_nn.grading.hardened import testing as T
+from course_nn.grading.hardened.assignment import load_spec, nbgrader_meta
+from course_nn.grading.hardened.autograded import NO_RESPONSE, load_config, source_cells
+from course_nn.release import tool_env
+
+pytestmark = [pytest.mark.grading, pytest.mark.slow]
+
+A = "ex01_linear_regression"
+WRITTEN = "written_standardising"
+ANSWER = "With learning rate 0.1 the unscaled features diverged; standardised ones converged."
+WRONG_MSE = "def mse(y_hat, y):\n    return float(np.sum((np.asarray(y_hat) - y) ** 2))\n"
+
+
+def _class(course):
+    released = T.read(course / "exercises" / A / f"{A}.ipynb")
+    sol = T.solutions(T.read(course / "solutions" / A / f"{A}.ipynb"))
+    T.submit(course, "honest", A, T.with_sources(released, {**sol, WRITTEN: ANSWER}))
+    T.submit(course, "partial", A, T.with_sources(released, {**sol, "mse": WRONG_MSE}))
+    edited = T.with_sources(released, sol)
+    cells = [c for c in edited["cells"] if (nbgrader_meta(c) or {}).get("grade_id") != "test_mse"]
+    mse = next(c for c in cells if (nbgrader_meta(c) or {}).get("grade_id") == "mse")
+    edited["cells"] = cells + [copy.deepcopy(mse)]
+    T.submit(course, "edited", A, edited)
+    T.submit(course, "garbage", A, None, raw=b'{"cells": [')
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = T.make_course(tmp_path_factory.mktemp("autograded") / "course", [A])
+    _class(course)
+    report = grade_assignment(A, course=course, jobs=2, progress=False,
+                              limits=Limits(timeout=30))
+    with (report.out / "grades.csv").open() as fh:
+        points = {(r["student"], r["test"]): (r["status"], float(r["points"]), r["message"])
+                  for r in csv.DictReader(fh)}
+    return {"course": course, "report": report, "points": points}
+
+
+def autograded(course, student):
+    return nbformat.read(course / "autograded" / student / A / f"{A}.ipynb", as_version=4)
+
+
+def by_id(nb):
+    return {c.metadata.nbgrader.grade_id: c for c in nb.cells if "nbgrader" in c.metadata}
+
+
+def test_every_gradable_submission_has_an_autograded_notebook(graded):
+    """honest, partial and edited get one; the unreadable notebook none?"""
+    course = graded["course"]
+    students = {p.name for p in (course / "autograded").iterdir()}
+    assert students == {"honest", "partial", "edited"}
+    assert not [p for p in (course / "autograded").iterdir() if p.name.startswith(".")]
+    for student in students:
+        nbformat.validate(autograded(course, student))
+
+
+def test_checksums_and_metadata_are_nbgraders(graded):
+    """Instructor metadata, nbgrader's checksums, locked test cells with the instructor's
+    source (hidden tests included, as nbgrader's OverwriteCells), instructor kernelspec?"""
+    from nbgrader.utils import compute_checksum
+
+    course = graded["course"]
+    spec = load_spec(course / "solutions" / A / f"{A}.ipynb", A)
+    sources = source_cells(spec, load_config(course))
+    instructor = T.read(spec.source_path)
+    for student in ("honest", "partial", "edited"):
+        nb = autograded(course, student)
+        cells = by_id(nb)
+        assert set(cells) == set(sources)  # edited's deleted test cell is back
+        assert nb.metadata.kernelspec == instructor["metadata"]["kernelspec"]
+        for grade_id, cell in cells.items():
+            meta = cell.metadata.nbgrader
+            assert meta.checksum == sources[grade_id].checksum
+            assert {k: meta[k] for k in ("grade", "solution", "locked", "grade_id")} == {
+                k: sources[grade_id].meta[k] for k in ("grade", "solution", "locked", "grade_id")}
+            if meta.locked:
+                assert compute_checksum(cell) == meta.checksum
+                assert cell.source == sources[grade_id].source
+        assert "### BEGIN HIDDEN TESTS" in cells["test_mse"].source
+    assert compute_checksum(by_id(autograded(course, "partial"))[WRITTEN]) == \
+        sources[WRITTEN].checksum  # left as released
+    honest = by_id(autograded(course, "honest"))[WRITTEN]
+    assert honest.source == ANSWER and compute_checksum(honest) != sources[WRITTEN].checksum
+
+
+def test_test_cell_outputs_are_the_verdicts(graded):
+    """No output for a pass, an error output with the grader's message for a failure,
+    and determine_grade reads the grader's points back; no other cell has outputs?"""
+    from nbgrader.utils import determine_grade
+
+    course, points = graded["course"], graded["points"]
+    for student in ("honest", "partial", "edited"):
+        for cell in autograded(course, student).cells:
+            if cell.cell_type != "code":
+                continue
+            meta = cell.metadata.get("nbgrader", {})
+            if not (meta.get("grade") and not meta.get("solution")):
+                assert cell.outputs == [] and cell.execution_count is None
+                continue
+            status, got, message = points[(student, meta.grade_id)]
+            assert determine_grade(cell)[0] == got
+            if status == "passed":
+                assert cell.outputs == []
+            elif status != "flagged":
+                (out,) = cell.outputs
+                assert out.output_type == "error" and status in out.ename
+                assert "\n".join(out.traceback[1:]) == message
+    assert points[("partial", "test_mse")][0] == "failed"
+    assert points[("honest", "test_mse")][:2] == ("passed", 1.0)
+
+
+def test_gradebook_rows_are_autogrades(graded):
+    """Tests: the grader's points, nothing to grade; an answered written answer needs a
+    grade; an untouched one scores 0 with "No response."; an unreadable notebook 0?"""
+    from nbgrader.api import Gradebook
+
+    course, points = graded["course"], graded["points"]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student in ("honest", "partial", "edited", "garbage"):
+            for test in ("test_mse", "test_linear_forward", "test_fit_standardised"):
+                grade = gb.find_grade(test, A, A, student)
+                assert grade.auto_score == points[(student, test)][1]
+                assert not grade.needs_manual_grade
+        answered = gb.find_grade(WRITTEN, A, A, "honest")
+        assert answered.auto_score is None and answered.needs_manual_grade
+        assert gb.find_comment(WRITTEN, A, A, "honest").auto_comment is None
+        untouched = gb.find_grade(WRITTEN, A, A, "partial")
+        assert untouched.auto_score == 0 and not untouched.needs_manual_grade
+        assert gb.find_comment(WRITTEN, A, A, "partial").auto_comment == NO_RESPONSE
+        missing = gb.find_grade(WRITTEN, A, A, "garbage")
+        assert missing.auto_score == 0 and not missing.needs_manual_grade
+        assert gb.find_submission_notebook(A, A, "honest").needs_manual_grade
+        assert not gb.find_submission_notebook(A, A, "partial").needs_manual_grade
+
+
+def test_regrading_keeps_a_hand_given_score_and_asks_for_review(graded):
+    """A score given by hand survives re-grading; the cell is then flagged for review,
+    as nbgrader's SaveAutoGrades does?"""
+    from nbgrader.api import Gradebook
+
+    course = graded["course"]
+    db = f"sqlite:///{course / 'gradebook.db'}"
+    with Gradebook(db) as gb:
+        grade = gb.find_grade(WRITTEN, A, A, "honest")
+        grade.manual_score, grade.needs_manual_grade = 2.5, False
+        gb.db.commit()
+    from course_nn.grading.hardened.gradebook import write_gradebook
+
+    report = graded["report"]
+    spec = load_spec(course / "solutions" / A / f"{A}.ipynb", A)
+    from course_nn.grading.hardened.autograded import hand_grading
+
+    made, sources, _ = hand_grading(course, spec, report.results)  # read back, as a merge
+    assert set(made) == {"honest", "partial", "edited"}
+    write_gradebook(db, spec, report.results, made, sources)
+    with Gradebook(db) as gb:
+        grade = gb.find_grade(WRITTEN, A, A, "honest")
+        assert grade.manual_score == 2.5 and grade.score == 2.5
+        assert grade.needs_manual_grade  # answered: auto_score None
+        grade.needs_manual_grade = False
+        gb.db.commit()
+
+
+def test_source_cells_equal_what_generate_assignment_saves(tmp_path):
+    """Do our source cells (stubs, checksums) equal nbgrader generate_assignment's?"""
+    from nbgrader.api import Gradebook
+
+    course = T.make_course(tmp_path / "course", [A])
+    run = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", A, "--force",
+                          "--log-level=ERROR"], cwd=course, capture_output=True, text=True,
+                         env=tool_env(), timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    spec = load_spec(course / "solutions" / A / f"{A}.ipynb", A)
+    ours = source_cells(spec, load_config(course))
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        theirs = {c.name: (c.cell_type, c.source, c.checksum, c.locked)
+                  for c in gb.find_notebook(A, A).source_cells}
+    assert {k: (c.cell_type, c.source, c.checksum, c.locked) for k, c in ours.items()} == theirs
+    assert json.dumps(sorted(theirs))  # every grade id of the instructor notebook
