@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="instructor notebook [COURSE/<source_directory>/A/A.ipynb]")
     grade.add_argument("--jobs", type=int, help="submissions graded at once [all cores]")
     grade.add_argument("--shard", type=_shard, default=(1, 1), metavar="k/N",
-                       help="grade only the k-th of N shares of the students")
+                       help="grade only the k-th of N shares of the students and write a "
+                            "shard folder for `merge` (no gradebook)")
     grade.add_argument("--no-gradebook", action="store_true",
                        help="do not write the scores to nbgrader's gradebook")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -80,6 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="run a notebook's public checks, as the grader does")
     check.add_argument("notebook", type=Path)
     _limit_options(check, 30)
+    merge = commands.add_parser("merge", help="combine the shard folders of `grade --shard k/N` "
+                                              "into the class's outputs and gradebook")
+    merge.add_argument("assignment")
+    merge.add_argument("shards", type=Path, nargs="+", metavar="SHARD_DIR")
+    merge.add_argument("--course", type=Path, default=Path("."), help="course folder [.]")
+    merge.add_argument("--out", type=Path, help="grades.csv, summary.csv, feedback/ "
+                                                "[COURSE/graded/ASSIGNMENT]")
+    merge.add_argument("--source", type=Path,
+                       help="instructor notebook [COURSE/<source_directory>/A/A.ipynb]")
+    merge.add_argument("--no-gradebook", action="store_true",
+                       help="do not write the scores to nbgrader's gradebook")
     return parser
 
 
@@ -172,9 +184,28 @@ def check(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def merge(args: argparse.Namespace) -> int:
+    from course_nn.grading.hardened import GradingError
+    from course_nn.grading.hardened.merge import ShardError, merge_assignment
+
+    try:
+        report = merge_assignment(args.assignment, args.shards, course=args.course, out=args.out,
+                                  source=args.source, gradebook=not args.no_gradebook)
+    except (GradingError, ShardError) as err:
+        print(f"course-nn merge: error: {err} (nothing was written)", file=sys.stderr)
+        return 1
+    print(f"merged {len(args.shards)} shard(s): {len(report.results)} submission(s) of "
+          f"{args.assignment}", file=sys.stderr)
+    for note in report.notes:
+        print(note, file=sys.stderr)
+    print(f"grades: {report.out / 'grades.csv'}\nsummary: {report.out / 'summary.csv'}\n"
+          f"feedback: {report.out / 'feedback'}/")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return {"grade": grade, "check": check, "report": class_report,
+    return {"grade": grade, "check": check, "merge": merge, "report": class_report,
             "feedback": feedback}[args.command](args)
 
 

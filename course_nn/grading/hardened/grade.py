@@ -13,7 +13,13 @@ from pathlib import Path
 
 from course_nn.grading.hardened.assignment import SpecError, load_spec
 from course_nn.grading.hardened.course import Course
-from course_nn.grading.hardened.model import FLAGGED, PASSED, Context, SubmissionResult
+from course_nn.grading.hardened.model import (
+    FLAGGED,
+    PASSED,
+    AssignmentSpec,
+    Context,
+    SubmissionResult,
+)
 from course_nn.grading.hardened.outputs import write_outputs
 from course_nn.grading.hardened.pipeline import (
     default_jobs,
@@ -62,15 +68,7 @@ def grade_assignment(
     could not be limited as a whole tree, on disk, and as a non-root user, unless
     ``unsafe``."""
     start = time.perf_counter()
-    info = Course.load(course)
-    source = source or info.notebook(assignment)
-    if source is None or not Path(source).is_file():
-        raise GradingError(f"no assignment {assignment!r}: no notebook in "
-                           f"{info.root / info.source / assignment} (nor in {info.release}/)")
-    try:
-        spec = load_spec(Path(source), assignment)
-    except SpecError as err:
-        raise GradingError(str(err)) from None
+    info, spec = load_assignment(assignment, course, source)
     submitted = Path(submitted) if submitted else info.root / "submitted"
     if not submitted.is_dir():
         raise GradingError(f"no submissions folder {submitted} (nbgrader layout: "
@@ -81,7 +79,37 @@ def grade_assignment(
                       if s[1].parent.is_symlink() or os.path.lexists(s[1])], k, n)
     ctx = Context(spec, _launcher(limits, isolation, unsafe), seed=seed, submitted=submitted)
     results = grade_batch(students, ctx, jobs or default_jobs(), progress)
-    out = Path(out) if out else info.root / "graded" / assignment
+    if n > 1:  # a shard: self-contained results for `course-nn merge`, no gradebook
+        from course_nn.grading.hardened.merge import grade_shard, shard_folder
+
+        out = Path(out) if out else shard_folder(info.root, assignment, k, n)
+        notes = grade_shard(out, spec, results, k, n, ctx, students, info.root)
+    else:
+        out = Path(out) if out else info.root / "graded" / assignment
+        notes = write_batch(info, spec, results, out, gradebook)
+    return BatchReport(results, out, time.perf_counter() - start, ctx.launcher.describe(), notes)
+
+
+def load_assignment(assignment: str, course: Path = Path("."), source: Path | None = None
+                    ) -> tuple[Course, AssignmentSpec]:
+    """The course's folders and the assignment's spec, read from the instructor notebook."""
+    info = Course.load(course)
+    source = source or info.notebook(assignment)
+    if source is None or not Path(source).is_file():
+        raise GradingError(f"no assignment {assignment!r}: no notebook in "
+                           f"{info.root / info.source / assignment} (nor in {info.release}/)")
+    try:
+        return info, load_spec(Path(source), assignment)
+    except SpecError as err:
+        raise GradingError(str(err)) from None
+
+
+def write_batch(info: Course, spec: AssignmentSpec, results: list[SubmissionResult], out: Path,
+                gradebook: bool = True) -> list[str]:
+    """Everything a whole batch writes from its results (steps 11-12); returns notes.
+
+    One unsharded run and ``course-nn merge`` of its shards both end here, so they
+    write the same files."""
     write_outputs(out, spec, results)
     notes = []
     if gradebook and results:
@@ -93,7 +121,7 @@ def grade_assignment(
         except Exception as err:  # the CSVs and feedback are written: say so, do not lose them
             notes.append(f"warning: the gradebook {info.db_url} could not be updated "
                          f"({type(err).__name__}: {err}); grades.csv has every score")
-    return BatchReport(results, out, time.perf_counter() - start, ctx.launcher.describe(), notes)
+    return notes
 
 
 def check_notebook(path: Path, limits: Limits = DEFAULT_LIMITS, isolation: str = "auto"
