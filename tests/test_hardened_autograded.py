@@ -31,6 +31,9 @@ pytestmark = [pytest.mark.grading, pytest.mark.slow]
 A = "ex01_linear_regression"
 WRITTEN = "written_standardising"
 ANSWER = "With learning rate 0.1 the unscaled features diverged; standardised ones converged."
+#: A written answer that would run script in the instructor's formgrader page.
+HOSTILE_ANSWER = ('My answer <script>alert("x")</script> <img src=x onerror="alert(1)"> '
+                  '[see](javascript:alert(2)) <a href="JaVaScript:alert(3)">me</a>, and a < b.')
 WRONG_MSE = "def mse(y_hat, y):\n    return float(np.sum((np.asarray(y_hat) - y) ** 2))\n"
 
 
@@ -45,6 +48,11 @@ def _class(course):
     edited["cells"] = cells + [copy.deepcopy(mse)]
     T.submit(course, "edited", A, edited)
     T.submit(course, "garbage", A, None, raw=b'{"cells": [')
+    hostile = T.with_sources(released, {**sol, WRITTEN: HOSTILE_ANSWER})
+    hostile["cells"].insert(1, {"cell_type": "markdown", "metadata": {}, "source": HOSTILE_ANSWER})
+    hostile["cells"].insert(1, {"cell_type": "raw", "metadata": {"format": "text/html"},
+                                "source": "<script>alert('raw')</script>"})
+    T.submit(course, "html_answer", A, hostile)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +79,7 @@ def test_every_gradable_submission_has_an_autograded_notebook(graded):
     """honest, partial and edited get one; the unreadable notebook none?"""
     course = graded["course"]
     students = {p.name for p in (course / "autograded").iterdir()}
-    assert students == {"honest", "partial", "edited"}
+    assert students == {"honest", "partial", "edited", "html_answer"}
     assert not [p for p in (course / "autograded").iterdir() if p.name.startswith(".")]
     for student in students:
         nbformat.validate(autograded(course, student))
@@ -174,7 +182,7 @@ def test_regrading_keeps_a_hand_given_score_and_asks_for_review(graded):
     from course_nn.grading.hardened.autograded import hand_grading
 
     made, sources, _ = hand_grading(course, spec, report.results)  # read back, as a merge
-    assert set(made) == {"honest", "partial", "edited"}
+    assert set(made) == {"honest", "partial", "edited", "html_answer"}
     write_gradebook(db, spec, report.results, made, sources)
     with Gradebook(db) as gb:
         grade = gb.find_grade(WRITTEN, A, A, "honest")
@@ -200,3 +208,34 @@ def test_source_cells_equal_what_generate_assignment_saves(tmp_path):
                   for c in gb.find_notebook(A, A).source_cells}
     assert {k: (c.cell_type, c.source, c.checksum, c.locked) for k, c in ours.items()} == theirs
     assert json.dumps(sorted(theirs))  # every grade id of the instructor notebook
+
+
+def test_student_markdown_runs_nothing_in_formgrader(graded):
+    """Rendered as formgrader renders it, does a hostile answer keep its words but lose
+    every tag, event handler and script link (instructor Markdown untouched)?"""
+    import nbgrader.server_extensions.formgrader.handlers as handlers
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    course = graded["course"]
+    nb = autograded(course, "html_answer")
+    config = Config()
+    config.HTMLExporter.template_name = "formgrade"
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    page, _ = HTMLExporter(config=config).from_notebook_node(nb, resources={
+        "base_url": "", "notebook_id": A, "assignment_id": A, "submission_id": "x",
+        "index": 0, "total": 1, "student": "html_answer", "notebook_path": "p"})
+    student_part = page[page.index("My answer"):]
+    for bad in ("<script>alert", "<img", 'href="javascript', "JaVaScript:alert(3)\">"):
+        assert bad not in student_part, bad
+    assert 'href="blocked-javascript:alert(2)"' in student_part  # a dead relative link
+    assert page.count("My answer") == 2 and "a &lt; b" in page  # shown as text
+    assert "<script>alert('raw')" not in page
+    instructor = T.read(course / "solutions" / A / f"{A}.ipynb")
+    prose = [c for c in instructor["cells"] if c["cell_type"] == "markdown"
+             and "nbgrader" not in c["metadata"]]
+    assert {"".join(c["source"]) for c in prose} <= {c.source for c in nb.cells}
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        assert gb.find_grade(WRITTEN, A, A, "html_answer").needs_manual_grade

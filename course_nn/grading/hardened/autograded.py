@@ -17,6 +17,9 @@ nbgrader would have executed the test cells:
   checksum, and a locked cell (test cells) the instructor's source (``OverwriteCells``);
   a deleted grade cell is put back after the instructor cell before it;
 * the kernelspec is the instructor's (``OverwriteKernelspec``);
+* Markdown the student wrote is defanged (:func:`defang_markdown`): formgrader renders
+  it with raw HTML and live links in the instructor's logged-in page, where a
+  ``<script>`` could grade, or run code, as the instructor. Instructor text is kept;
 * each test cell's outputs are the grader's verdict: nothing when it passed, an
   ``error`` output (status and message) when it did not, a ``stdout`` stream when it
   passed with a flag, so ``nbgrader.utils.determine_grade`` reads the grader's points.
@@ -40,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from course_nn.grading.hardened.assignment import cell_source, nbgrader_meta
+from course_nn.grading.hardened.assignment import cell_source, nbgrader_meta, normalise
 from course_nn.grading.hardened.model import (
     FLAGGED,
     PASSED,
@@ -54,6 +57,8 @@ from course_nn.grading.hardened.text import clean
 
 NO_RESPONSE = "No response."  # nbgrader's auto_comment for an untouched answer cell
 CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # nbformat 4.5's cell id
+TAG_START = re.compile(r"<(?=[A-Za-z/!?])")  # an HTML tag, comment or autolink begins
+SCRIPT_URL = re.compile(r"(?i)\b(javascript|vbscript|data)(\s*):")
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,21 @@ def _error(status: str, message: str) -> dict[str, Any]:
             "evalue": lines[0], "traceback": [f"course-nn grade: {clean(status)}", *lines]}
 
 
+def defang_markdown(text: str) -> str:
+    """Markdown that renders as the student wrote it but runs nothing in formgrader.
+
+    A ``<`` that would open a tag becomes ``&lt;`` (shown as ``<``), and a
+    ``javascript:``, ``vbscript:`` or ``data:`` URL loses its scheme (``blocked-...``).
+    ``a < b`` and the stub ``YOUR ANSWER HERE`` are unchanged.
+
+    Examples
+    --------
+    >>> defang_markdown('<img src=x onerror="alert(1)"> [a](javascript:go()) a < b')
+    '&lt;img src=x onerror="alert(1)"> [a](blocked-javascript:go()) a < b'
+    """
+    return SCRIPT_URL.sub(r"blocked-\1\2:", TAG_START.sub("&lt;", text))
+
+
 def _student_cell(cell: dict[str, Any]) -> dict[str, Any]:
     """A student cell reduced to what nbgrader's sanitizing keeps: type and cleaned source."""
     kind = cell.get("cell_type") if cell.get("cell_type") in ("code", "markdown", "raw") else "raw"
@@ -203,8 +223,11 @@ def _restored(source: SourceCell) -> dict[str, Any]:
             "source": source.source, "id": None}
 
 
-def merged_cells(student: list[Any], sources: dict[str, SourceCell]) -> list[dict[str, Any]]:
-    """The student's cells, sanitized as above, with deleted grade cells put back."""
+def merged_cells(student: list[Any], sources: dict[str, SourceCell],
+                 trusted: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """The student's cells, sanitized as above, with deleted grade cells put back.
+
+    ``trusted``: the instructor's Markdown sources (normalised), kept as they are."""
     cells: list[dict[str, Any]] = []
     seen: set[str] = set()
     for raw in student:
@@ -216,6 +239,8 @@ def merged_cells(student: list[Any], sources: dict[str, SourceCell]) -> list[dic
         if grade_id in sources and grade_id not in seen:
             seen.add(grade_id)
             cell = _overwrite(cell, sources[grade_id])
+        if cell["cell_type"] != "code" and normalise(cell["source"]) not in trusted:
+            cell["source"] = defang_markdown(cell["source"])
         cells.append(cell)
     order = list(sources)
     for index, grade_id in enumerate(order):
@@ -279,7 +304,8 @@ def autograde(student: str, nb: dict[str, Any], spec: AssignmentSpec,
               sources: dict[str, SourceCell], result: SubmissionResult) -> Autograded:
     """The autograded notebook of one gradable submission and its gradebook rows."""
     tests = {t.test: t for t in result.tests}
-    cells = merged_cells(nb.get("cells") or [], sources)
+    trusted = frozenset(normalise(c.source) for c in spec.cells if c.cell_type != "code")
+    cells = merged_cells(nb.get("cells") or [], sources, trusted)
     _finish(cells, tests)
     grades, comments = cell_grades(cells, tests)
     with spec.source_path.open(encoding="utf-8") as fh:
