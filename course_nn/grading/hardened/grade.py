@@ -86,7 +86,7 @@ def grade_assignment(
         notes = grade_shard(out, spec, results, k, n, ctx, students, info.root)
     else:
         out = Path(out) if out else info.root / "graded" / assignment
-        notes = write_batch(info, spec, results, out, gradebook)
+        notes = write_batch(info, spec, results, out, gradebook, ctx, students)
     return BatchReport(results, out, time.perf_counter() - start, ctx.launcher.describe(), notes)
 
 
@@ -105,18 +105,23 @@ def load_assignment(assignment: str, course: Path = Path("."), source: Path | No
 
 
 def write_batch(info: Course, spec: AssignmentSpec, results: list[SubmissionResult], out: Path,
-                gradebook: bool = True) -> list[str]:
-    """Everything a whole batch writes from its results (steps 11-12); returns notes.
+                gradebook: bool = True, ctx: Context | None = None,
+                students: list[tuple[str, Path]] | None = None) -> list[str]:
+    """Everything a whole batch writes from its results (steps 11-13); returns notes.
 
     One unsharded run and ``course-nn merge`` of its shards both end here, so they
-    write the same files."""
+    write the same files. With the gradebook, a batch (``ctx``, ``students``) also
+    writes the autograded notebooks formgrader opens; a merge reads those copied."""
     write_outputs(out, spec, results)
     notes = []
     if gradebook and results:
+        from course_nn.grading.hardened.autograded import hand_grading
         from course_nn.grading.hardened.gradebook import write_gradebook
 
         try:
-            write_gradebook(info.db_url, spec, results)
+            made, sources, written = hand_grading(info.root, spec, results, ctx, students)
+            notes += written
+            write_gradebook(info.db_url, spec, results, made, sources)
             notes.append(f"scores written to the gradebook {info.db_url}")
         except Exception as err:  # the CSVs and feedback are written: say so, do not lose them
             notes.append(f"warning: the gradebook {info.db_url} could not be updated "
