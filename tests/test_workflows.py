@@ -47,11 +47,14 @@ def all_steps(workflow: dict) -> list[dict]:
     return [s for job in workflow["jobs"].values() for s in job.get("steps", [])]
 
 
-def test_only_the_two_workflows_exist():
-    assert sorted(p.name for p in WORKFLOWS.glob("*.y*ml")) == ["autograde.yml", "ci.yml"]
+NAMES = ["autograde.yml", "ci.yml", "grade-class.yml"]
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "autograde.yml"])
+def test_only_the_three_workflows_exist():
+    assert sorted(p.name for p in WORKFLOWS.glob("*.y*ml")) == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_workflow_is_well_formed(name):
     """Does every job have a runner and steps, every step one of uses/run, every action a version?"""
     workflow = load(name)
@@ -73,7 +76,7 @@ def _scripts(name: str) -> list[str]:
     return [s["run"] for s in all_steps(load(name)) if "run" in s]
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "autograde.yml"])
+@pytest.mark.parametrize("name", NAMES)
 def test_run_scripts_are_valid_bash_and_python(name, tmp_path):
     """Does every run: script parse with bash -n, and every embedded Python compile?"""
     for number, script in enumerate(_scripts(name)):
@@ -164,3 +167,71 @@ def test_autograde_scripts_grade_a_submission_against_the_bundle(tmp_path):
     assert f"| ex01_linear_regression | test_mse | passed | {points['test_mse']:g} / " \
            f"{points['test_mse']:g} |" in text
     assert f"**Score: {sum(points.values()):g} / {sum(points.values()):g}**" in text
+
+
+def test_grade_class_runs_the_shards_as_a_matrix_and_merges_their_artifacts():
+    """Does grade-class.yml grade k/N per matrix job, upload each shard, and merge them all?"""
+    text = (WORKFLOWS / "grade-class.yml").read_text()
+    assert "secrets." not in text
+    wf = load("grade-class.yml")
+    assert set(wf["on"]) == {"workflow_dispatch"}
+    assert {"assignment", "shards"} <= set(wf["on"]["workflow_dispatch"]["inputs"])
+    # inputs reach scripts through the environment only (no ${{ }} inside run:)
+    assert all("${{" not in s["run"] for s in all_steps(wf) if "run" in s)
+    plan, grade, merge = (wf["jobs"][j] for j in ("plan", "grade", "merge"))
+    assert plan["outputs"]["shards"] == "${{ steps.plan.outputs.shards }}"
+    assert grade["needs"] == "plan" and merge["needs"] == "grade"
+    assert grade["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.plan.outputs.shards) }}"
+    assert grade["strategy"]["fail-fast"] is False
+    script = step(wf, "grade", "Grade the shard")["run"]
+    assert 'course-nn grade "$ASSIGNMENT" --shard "$SHARD/$SHARDS"' in script
+    assert "--no-gradebook" not in script and "--unsafe" not in script  # hardened, as root
+    upload = step(wf, "grade", "Upload the shard")
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["with"]["name"] == "shard-${{ matrix.shard }}"
+    download = step(wf, "merge", "Download the shards")
+    assert download["uses"].startswith("actions/download-artifact@")
+    assert download["with"] == {"pattern": "shard-*", "path": "shards"}
+    merged = step(wf, "merge", "Merge the shards")["run"]
+    assert 'course-nn merge "$ASSIGNMENT" "${found[@]}"' in merged
+    assert "course-nn report" in merged
+    result = step(wf, "merge", "Upload the class's results")
+    assert set(result["with"]["path"].split()) == {"graded/", "autograded/", "gradebook.db"}
+
+
+def _workflow_step(wf: dict, job: str, name: str, cwd: Path, env: dict) -> None:
+    script = EXPRESSION.sub("placeholder", step(wf, job, name)["run"])
+    run = subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, (name, run.stdout + run.stderr)
+
+
+@pytest.mark.slow
+def test_grade_class_scripts_grade_two_shards_and_merge_them(tmp_path):
+    """Run plan, both shards' Grade step, Merge and the summary as the runners would."""
+    wf = load("grade-class.yml")
+    a = "ex01_linear_regression"
+    course = T.make_course(tmp_path / "course", [a])
+    (course / ".venv").symlink_to(Path(sys.executable).parents[1])  # the scripts call .venv/bin
+    released = T.read(course / "exercises" / a / f"{a}.ipynb")
+    sol = T.solutions(T.read(course / "solutions" / a / f"{a}.ipynb"))
+    for student, sources in (("ann", sol), ("bob", {}), ("cat", sol)):
+        T.submit(course, student, a, T.with_sources(released, sources))
+    output, summary = tmp_path / "output", tmp_path / "summary.md"
+    env = dict(os.environ, ASSIGNMENT=a, SHARDS="2", GITHUB_OUTPUT=str(output),
+               GITHUB_STEP_SUMMARY=str(summary))
+    _workflow_step(wf, "plan", "Shard numbers", course, env)
+    assert output.read_text() == "shards=[1,2]\n"
+    for k in (1, 2):
+        _workflow_step(wf, "grade", "Grade the shard", course, dict(env, SHARD=str(k)))
+        (course / "shards").mkdir(exist_ok=True)
+        (course / f"shard-{k}").rename(course / "shards" / f"shard-{k}")  # the download
+    assert not (course / "gradebook.db").exists()
+    _workflow_step(wf, "merge", "Merge the shards", course, env)
+    _workflow_step(wf, "merge", "Scores in the job summary", course, env)
+    rows = (course / "graded" / a / "summary.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["ann", "bob", "cat"]
+    assert (course / "gradebook.db").is_file() and (course / "graded" / a / "report.html").is_file()
+    assert {p.parent.parent.name for p in (course / "autograded").glob(f"*/{a}/*.ipynb")} \
+        == {"ann", "bob", "cat"}
+    assert f"## {a}: 3 submissions in 2 shards" in summary.read_text()
