@@ -101,14 +101,14 @@ def test_kept_blocks_survive_a_rewrite(spec):
 def test_summary_names_each_page_and_results_come_back_from_the_csvs(spec, tmp_path):
     """Does summary.csv's feedback column name the page written, and do the CSVs give the
     same tests back (the formula guard undone)?"""
-    files = render_outputs(spec, [result("=1+2"), result("bob")])
+    files = render_outputs(spec, [result("=1+2"), result("-2+3"), result("bob")])
     for rel, data in files.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(data)
     pairs = F.results_from_csv(tmp_path / "grades.csv", tmp_path / "summary.csv")
     assert [(r.student, (tmp_path / "feedback" / name).is_file()) for r, name in pairs] == [
-        ("=1+2", True), ("bob", True)]
-    assert [(t.test, t.status, t.points, t.message) for t in pairs[1][0].tests] == [
+        ("=1+2", True), ("-2+3", True), ("bob", True)]
+    assert [(t.test, t.status, t.points, t.message) for t in pairs[2][0].tests] == [
         (t.test, t.status, t.points, t.message) for t in result().tests]
 
 

@@ -121,3 +121,17 @@ def test_page_is_offline_escaped_and_complete(graded, tmp_path):
     assert "t1: test cell edited" in page
     assert "Ungradable: =HYPERLINK(1)." in page
     assert not list(graded.glob(".*.tmp"))
+
+
+def test_students_link_to_their_feedback_page(tmp_path):
+    """Does each student link to the page summary.csv names (formula guard undone), and a
+    student without a page stay plain text?"""
+    write_csv(tmp_path / "grades.csv", ("student", "test", "status", "points", "max_points",
+                                        "message"), [("ann", "t1", "passed", 1, 1, "")])
+    write_csv(tmp_path / "summary.csv", ("student", "score", "max_score", "flags", "feedback"), [
+        ("ann", 1, 1, "", "ann.html"), ("'-2+3", 0, 1, "", "'-2_3-c219381fc4.html"),
+        ("bob", 0, 1, "", "")])
+    page = R.render_html(R.build_report("a1", tmp_path))
+    assert '<a href="feedback/ann.html">ann</a>' in page
+    assert '<a href="feedback/-2_3-c219381fc4.html">-2+3</a>' in page
+    assert "<td>bob</td>" in page

@@ -127,7 +127,7 @@ def read_summary(path: Path) -> list[SummaryRow]:
     """Step 1b: ``summary.csv`` as typed rows (``feedback`` when the grader wrote it)."""
     with path.open(newline="", encoding="utf-8", errors="replace") as fh:
         return [SummaryRow(_plain(r["student"]), _float(r["score"]), _float(r["max_score"]),
-                           r.get("flags") or "", r.get("feedback") or "")
+                           r.get("flags") or "", _plain(r.get("feedback") or ""))
                 for r in csv.DictReader(fh)]
 
 

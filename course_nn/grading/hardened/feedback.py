@@ -246,8 +246,8 @@ def results_from_csv(grades_csv, summary_csv) -> list[tuple[SubmissionResult, st
     found = []
     with open(summary_csv, newline="", encoding="utf-8", errors="replace") as fh:
         for row in csv.DictReader(fh):
-            page = row.get("feedback") or ""
-            if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*\.html", page):
+            page = _plain(row.get("feedback") or "")
+            if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*\.html", page):
                 continue  # no page (an older summary.csv) or not a name the grader writes
             result = SubmissionResult(clean(_plain(row["student"]), 200),
                                       tests.get(row["student"], []), [])

@@ -101,7 +101,7 @@ def summary_rows(results: list[SubmissionResult]) -> list[list[str]]:
     for r in results:
         try:
             rows.append([cell(r.student), number(r.score), number(r.max_score),
-                         cell("; ".join(summary_flags(r))), f"{names[r.student]}.html"])
+                         cell("; ".join(summary_flags(r))), cell(f"{names[r.student]}.html")])
         except Exception as err:
             rows.append([cell(r.student), "0", "0", cell(f"this row could not be written: {err!r}")])
     return rows
