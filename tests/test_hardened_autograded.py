@@ -239,3 +239,25 @@ def test_student_markdown_runs_nothing_in_formgrader(graded):
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         assert gb.find_grade(WRITTEN, A, A, "html_answer").needs_manual_grade
+
+
+def test_writing_never_follows_a_link_and_survives_a_bad_name(tmp_path):
+    """A student folder that is a symbolic link is replaced (its target untouched); a
+    name too long for the file system is a note, and the others are still written?"""
+    from course_nn.grading.hardened.autograded import Autograded, write_autograded
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    folder = tmp_path / "autograded"
+    folder.mkdir()
+    (folder / "linked").symlink_to(outside, target_is_directory=True)
+    nb = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    made = {name: Autograded(name, nb, (), ()) for name in
+            ("linked", "\ufffd" * 200 + "~0123abcd", "plain")}
+    notes = write_autograded(folder, A, f"{A}.ipynb", made)
+    assert len(notes) == 1 and "no autograded notebook" in notes[0]
+    assert not list(outside.iterdir())
+    assert not (folder / "linked").is_symlink()
+    for name in ("linked", "plain"):
+        assert json.loads((folder / name / A / f"{A}.ipynb").read_text()) == nb
+    assert sorted(p.name for p in folder.iterdir()) == ["linked", "plain"]  # no staging left

@@ -34,6 +34,7 @@ student code runs here.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import re
@@ -308,13 +309,21 @@ def autograde(student: str, nb: dict[str, Any], spec: AssignmentSpec,
     cells = merged_cells(nb.get("cells") or [], sources, trusted)
     _finish(cells, tests)
     grades, comments = cell_grades(cells, tests)
-    with spec.source_path.open(encoding="utf-8") as fh:
-        instructor = json.load(fh)
-    meta = {k: instructor.get("metadata", {})[k] for k in ("kernelspec", "language_info")
-            if k in instructor.get("metadata", {})}
-    notebook = {"cells": cells, "metadata": meta, "nbformat": 4,
-                "nbformat_minor": max(int(instructor.get("nbformat_minor", 5)), 5)}
+    meta, minor = instructor_metadata(spec.source_path)
+    notebook = {"cells": cells, "metadata": json.loads(meta), "nbformat": 4,
+                "nbformat_minor": minor}
     return Autograded(student, notebook, grades, comments)
+
+
+@functools.lru_cache(maxsize=8)
+def instructor_metadata(path: Path) -> tuple[str, int]:
+    """The instructor notebook's kernelspec and language_info (as JSON text, so a cached
+    value is never shared mutable state) and its nbformat_minor (at least 5: cell ids)."""
+    with Path(path).open(encoding="utf-8") as fh:
+        instructor = json.load(fh)
+    meta = instructor.get("metadata", {})
+    kept = {k: meta[k] for k in ("kernelspec", "language_info") if k in meta}
+    return json.dumps(kept), max(int(instructor.get("nbformat_minor", 5)), 5)
 
 
 def read_submission(student: str, folder: Path, ctx: Context) -> dict[str, Any]:
