@@ -261,3 +261,51 @@ def test_writing_never_follows_a_link_and_survives_a_bad_name(tmp_path):
     for name in ("linked", "plain"):
         assert json.loads((folder / name / A / f"{A}.ipynb").read_text()) == nb
     assert sorted(p.name for p in folder.iterdir()) == ["linked", "plain"]  # no staging left
+
+
+def _rows(course, students):
+    """Per student and grade cell: (auto_score, needs_manual_grade, auto_comment)."""
+    from nbgrader.api import Gradebook
+
+    rows = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student in students:
+            notebook = gb.find_submission_notebook(A, A, student)
+            comments = {c.name: c.auto_comment for c in notebook.comments}
+            for grade in notebook.grades:
+                rows[(student, grade.name)] = (grade.auto_score, grade.needs_manual_grade,
+                                               comments.get(grade.name))
+    return rows
+
+
+def _cells(course, student):
+    nb = T.read(course / "autograded" / student / A / f"{A}.ipynb")
+    keep = ("grade", "solution", "locked", "points", "checksum", "grade_id")
+    return [(c["cell_type"], {k: c["metadata"]["nbgrader"].get(k) for k in keep},
+             "".join(c["source"]) if c["metadata"]["nbgrader"].get("locked") else None)
+            for c in nb["cells"] if "nbgrader" in c["metadata"]]
+
+
+def test_rows_and_cells_equal_nbgrader_autograde(tmp_path):
+    """On honest work (one with a written answer, one left as released), do our
+    gradebook rows and autograded notebooks' nbgrader cells equal ``nbgrader
+    autograde``'s?"""
+    course = T.make_course(tmp_path / "course", [A])
+    released = T.read(course / "exercises" / A / f"{A}.ipynb")
+    sol = T.solutions(T.read(course / "solutions" / A / f"{A}.ipynb"))
+    T.submit(course, "answered", A, T.with_sources(released, {**sol, WRITTEN: ANSWER}))
+    T.submit(course, "untouched", A, T.with_sources(released, sol))
+    students = ("answered", "untouched")
+    for args in (("generate_assignment", A, "--force"), ("autograde", A, "--force")):
+        run = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=ERROR"],
+                             cwd=course, capture_output=True, text=True, env=tool_env(),
+                             timeout=900)
+        assert run.returncode == 0, run.stdout + run.stderr
+    theirs = _rows(course, students)
+    their_cells = {s: _cells(course, s) for s in students}
+    grade_assignment(A, course=course, jobs=2, progress=False, out=course / "hardened",
+                     limits=Limits(timeout=30))
+    assert _rows(course, students) == theirs
+    assert theirs[("answered", WRITTEN)] == (None, True, None)
+    assert theirs[("untouched", WRITTEN)] == (0, False, NO_RESPONSE)
+    assert {s: _cells(course, s) for s in students} == their_cells
