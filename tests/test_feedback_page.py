@@ -199,3 +199,13 @@ def test_feedback_page_screenshot_and_no_serious_axe_violation(graded, browser, 
     shot = full_page_screenshot(browser, ROOT / "_build" / "screenshots" /
                                 "feedback_clipper.png", width=1000)
     assert shot.stat().st_size > 20_000
+
+
+def test_graded_means_scored_by_hand_or_nothing_left_to_grade():
+    """Is an answer pending only while a person still has to score it?"""
+    from types import SimpleNamespace as Grade
+
+    assert F.graded(Grade(manual_score=2.0, auto_score=None, needs_manual_grade=True))
+    assert F.graded(Grade(manual_score=None, auto_score=0.0, needs_manual_grade=False))
+    assert not F.graded(Grade(manual_score=None, auto_score=None, needs_manual_grade=True))
+    assert not F.graded(Grade(manual_score=None, auto_score=None, needs_manual_grade=False))

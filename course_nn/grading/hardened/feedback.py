@@ -59,12 +59,21 @@ def written_answers(spec: AssignmentSpec) -> list[HandGrade]:
     return [HandGrade(c.grade_id, c.points) for c in spec.cells if c.role == "manual"]
 
 
+def graded(grade) -> bool:
+    """Has this gradebook ``Grade`` of a written answer a final score? Yes when a person
+    scored it, or when the grader did and left nothing to grade by hand (an answer left
+    as released: 0, "No response.")."""
+    if grade.manual_score is not None:
+        return True
+    return grade.auto_score is not None and not grade.needs_manual_grade
+
+
 def hand_grades(db_url: str | None, spec: AssignmentSpec, students: list[str]
                 ) -> dict[str, list[HandGrade]]:
     """Step 2: per student, the written answers with the hand grades the gradebook holds.
 
-    A cell counts as graded when its grade has a ``manual_score``; anything missing
-    (no gradebook, no submission, no such cell) leaves it pending."""
+    A cell counts as graded when :func:`graded` says so; anything missing (no
+    gradebook, no submission, no such cell) leaves it pending."""
     pending = written_answers(spec)
     found = {s: list(pending) for s in students}
     if not pending or not db_url:
@@ -89,14 +98,14 @@ def hand_grades(db_url: str | None, spec: AssignmentSpec, students: list[str]
                 except MissingEntry:
                     answers.append(cell)
                     continue
-                if grade.manual_score is None:
+                if not graded(grade):
                     answers.append(cell)
                     continue
                 try:
                     comment = gb.find_comment(cell.grade_id, notebook, spec.name, student).comment
                 except MissingEntry:
                     comment = None
-                answers.append(replace(cell, score=float(grade.manual_score),
+                answers.append(replace(cell, score=float(grade.score),
                                        comment=clean(comment or "", COMMENT_LIMIT)))
             found[student] = answers
     return found
