@@ -66,3 +66,14 @@ def test_tests_the_child_never_answered_are_crashed():
     rows = _judged(lambda expected: ({}, expected))
     others = [r for test, r in rows.items() if test != "test_mse"]
     assert others and all(r.status == "crashed" for r in others)
+
+
+def test_an_exception_with_a_known_cause_gets_the_likely_bug_line():
+    """Does the grader name the likely bug of a known exception, as the notebook check does?"""
+    from course_nn.grading.compare import exception_hint
+
+    message = "operands could not be broadcast together with shapes (2,3) (2,) "
+    error = {"type": "ValueError", "message": message, "where": "line 3"}
+    rows = _judged(lambda expected: ({"exception": error}, None))
+    assert rows["test_mse"].status == "error"
+    assert f"likely bug: {exception_hint('ValueError', message)}" in rows["test_mse"].message

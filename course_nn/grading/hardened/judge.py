@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from course_nn.grading.compare import format_array
+from course_nn.grading.compare import exception_hint, format_array
 from course_nn.grading.core import describe_case, diagnose, float_error_advice
 from course_nn.grading.hardened.cases import DrawnCall
 from course_nn.grading.hardened.model import (
@@ -108,8 +108,10 @@ def _judge_case(call: DrawnCall, number: int, record: Any, arrays: dict) -> str 
         if err.get("type") == "FloatingPointError":  # the check promises no overflow
             raise Verdict(FAILED, f"{head} failed{inputs}\n  problem: "
                                   f"{float_error_advice(str(err.get('message')))}")
+        advice = exception_hint(str(err.get("type")), str(err.get("message")))
         raise Verdict(ERROR, f"{head} raised {err.get('type')}: {err.get('message')} "
-                             f"({err.get('where')}){inputs}")
+                             f"({err.get('where')}){inputs}"
+                             + (f"\n  likely bug: {advice}" if advice else ""))
     if record.get("mutated"):
         raise Verdict(FAILED, f"{head} failed{inputs}\n  problem: it modified its input in "
                               "place; return a new array instead")
