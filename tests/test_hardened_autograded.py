@@ -41,12 +41,14 @@ def _class(course):
     released = T.read(course / "exercises" / A / f"{A}.ipynb")
     sol = T.solutions(T.read(course / "solutions" / A / f"{A}.ipynb"))
     T.submit(course, "honest", A, T.with_sources(released, {**sol, WRITTEN: ANSWER}))
-    T.submit(course, "partial", A, T.with_sources(released, {**sol, "mse": WRONG_MSE}))
+    path = T.submit(course, "partial", A, T.with_sources(released, {**sol, "mse": WRONG_MSE}))
+    (path.parent / "timestamp.txt").write_text("2026-11-20 10:30:00.000000 UTC\n")
     edited = T.with_sources(released, sol)
     cells = [c for c in edited["cells"] if (nbgrader_meta(c) or {}).get("grade_id") != "test_mse"]
     mse = next(c for c in cells if (nbgrader_meta(c) or {}).get("grade_id") == "mse")
     edited["cells"] = cells + [copy.deepcopy(mse)]
-    T.submit(course, "edited", A, edited)
+    path = T.submit(course, "edited", A, edited)
+    (path.parent / "timestamp.txt").write_bytes(b"not a time \xff\x00")
     T.submit(course, "garbage", A, None, raw=b'{"cells": [')
     hostile = T.with_sources(released, {**sol, WRITTEN: HOSTILE_ANSWER})
     hostile["cells"].insert(1, {"cell_type": "markdown", "metadata": {}, "source": HOSTILE_ANSWER})
@@ -309,3 +311,16 @@ def test_rows_and_cells_equal_nbgrader_autograde(tmp_path):
     assert theirs[("answered", WRITTEN)] == (None, True, None)
     assert theirs[("untouched", WRITTEN)] == (0, False, NO_RESPONSE)
     assert {s: _cells(course, s) for s in students} == their_cells
+
+
+def test_submission_time_is_recorded(graded):
+    """timestamp.txt becomes the submission's time, as under nbgrader autograde; an
+    unreadable one leaves none (and breaks nothing)?"""
+    from datetime import datetime
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{graded['course'] / 'gradebook.db'}") as gb:
+        assert gb.find_submission(A, "partial").timestamp == datetime(2026, 11, 20, 10, 30)
+        assert gb.find_submission(A, "edited").timestamp is None
+        assert gb.find_submission(A, "honest").timestamp is None

@@ -41,6 +41,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -114,12 +115,31 @@ class CellComment:
 
 @dataclass
 class Autograded:
-    """A student's autograded notebook and the gradebook rows read from it."""
+    """A student's autograded notebook and the gradebook rows read from it; the
+    submission's time from its ``timestamp.txt``, as ``nbgrader autograde`` records it."""
 
     student: str
     notebook: dict[str, Any]
     grades: tuple[CellGrade, ...]
     comments: tuple[CellComment, ...]
+    timestamp: datetime | None = None
+
+
+def submission_timestamp(folder: Path) -> datetime | None:
+    """``folder/timestamp.txt`` parsed as nbgrader does (UTC), or None when it is
+    missing, a link, larger than 1 kB or no time nbgrader can read."""
+    from nbgrader.utils import parse_utc
+
+    from course_nn.grading.hardened.load import read_limited
+
+    path = Path(folder) / "timestamp.txt"
+    if not path.is_file() or path.is_symlink():
+        return None
+    try:
+        text = read_limited(path, 1024).decode("utf-8").strip()
+        return parse_utc(text) if text else None
+    except Exception:  # hostile bytes: the submission simply has no time
+        return None
 
 
 def load_config(course_root: Path):
@@ -355,16 +375,18 @@ def autograde_batch(ctx: Context, students: list[tuple[str, Path]],
         try:
             nb = read_submission(result.student, folders[result.student], ctx)
             made[result.student] = autograde(result.student, nb, ctx.spec, sources, result)
+            made[result.student].timestamp = submission_timestamp(folders[result.student])
         except Exception as err:  # Ungradable, or a bug: one notebook never stops the batch
             notes.append(f"warning: no autograded notebook for {clean(result.student)!r}: "
                          f"{clean(err, 300)}")
     return made, notes
 
 
-def read_autograded(folder: Path, spec: AssignmentSpec, results: list[SubmissionResult]
-                    ) -> dict[str, Autograded]:
+def read_autograded(folder: Path, spec: AssignmentSpec, results: list[SubmissionResult],
+                    submitted: Path | None = None) -> dict[str, Autograded]:
     """The gradebook rows of autograded notebooks already in ``folder`` (e.g. copied from
-    shards by ``course-nn merge``); links are not followed, sizes are capped."""
+    shards by ``course-nn merge``); links are not followed, sizes are capped. Times come
+    from ``submitted/<student>/<assignment>/timestamp.txt`` when that folder is here."""
     from course_nn.grading.hardened.load import MAX_NOTEBOOK_BYTES, read_limited
 
     made = {}
@@ -378,7 +400,10 @@ def read_autograded(folder: Path, spec: AssignmentSpec, results: list[Submission
         except Exception:  # missing or unreadable: the student gets nbgrader's missing rows
             continue
         grades, comments = cell_grades(cells, {t.test: t for t in result.tests})
-        made[result.student] = Autograded(result.student, nb, grades, comments)
+        stamp = (submission_timestamp(submitted / result.student / spec.name)
+                 if submitted is not None and not (submitted / result.student).is_symlink()
+                 else None)
+        made[result.student] = Autograded(result.student, nb, grades, comments, stamp)
     return made
 
 
@@ -397,7 +422,7 @@ def hand_grading(course_root: Path, spec: AssignmentSpec, results: list[Submissi
     sources = source_cells(spec, config)
     folder = autograded_folder(course_root, config)
     if ctx is None or students is None:
-        return read_autograded(folder, spec, results), sources, []
+        return read_autograded(folder, spec, results, Path(course_root) / "submitted"), sources, []
     made, notes = autograde_batch(ctx, students, results, sources)
     notes += write_autograded(folder, spec.name, spec.notebook, made)
     return made, sources, notes

@@ -103,9 +103,12 @@ def write_gradebook(db_url: str, spec: AssignmentSpec, results: list[SubmissionR
         notebook = _add_assignment(gb, spec, sources)
         for result in results:
             gb.update_or_create_student(result.student)
+            stamp = made[result.student].timestamp if result.student in made else None
             try:
                 gb.find_submission(spec.name, result.student)
             except MissingEntry:
                 gb.add_submission(spec.name, result.student)
+            if stamp is not None:  # timestamp.txt, as nbgrader autograde records it
+                gb.update_or_create_submission(spec.name, result.student, timestamp=stamp)
             _set_rows(gb, notebook, spec, result, made.get(result.student))
             gb.db.commit()
