@@ -135,3 +135,13 @@ def test_students_link_to_their_feedback_page(tmp_path):
     assert '<a href="feedback/ann.html">ann</a>' in page
     assert '<a href="feedback/-2_3-c219381fc4.html">-2+3</a>' in page
     assert "<td>bob</td>" in page
+
+
+def test_report_command_says_what_is_missing(tmp_path, capsys):
+    """Does `course-nn report` on a folder without the grader's CSVs exit 1 with a hint?"""
+    from course_nn.cli import main
+
+    assert main(["report", "a1", "--course", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "no grades.csv and summary.csv" in err and "course-nn grade a1" in err
+    assert not (tmp_path / "graded").exists()
