@@ -209,3 +209,12 @@ def test_graded_means_scored_by_hand_or_nothing_left_to_grade():
     assert F.graded(Grade(manual_score=None, auto_score=0.0, needs_manual_grade=False))
     assert not F.graded(Grade(manual_score=None, auto_score=None, needs_manual_grade=True))
     assert not F.graded(Grade(manual_score=None, auto_score=None, needs_manual_grade=False))
+
+
+def test_feedback_command_says_what_is_missing(tmp_path, capsys):
+    """Does `course-nn feedback` without a graded folder exit 1 and write nothing?"""
+    from course_nn.cli import main
+
+    assert main(["feedback", ASSIGNMENT, "--course", str(tmp_path)]) == 1
+    assert "course-nn grade" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
