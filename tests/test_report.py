@@ -145,3 +145,14 @@ def test_report_command_says_what_is_missing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no grades.csv and summary.csv" in err and "course-nn grade a1" in err
     assert not (tmp_path / "graded").exists()
+
+
+def test_only_the_most_similar_pairs_are_listed(graded, monkeypatch):
+    """Does the page list at most MAX_PAIRS_SHOWN pairs, the most similar, and count the rest?"""
+    monkeypatch.setattr(R, "MAX_PAIRS_SHOWN", 1)
+    report = R.build_report("a1", graded)
+    report.pairs = [R.Pair("ann", "bob", 0.99), R.Pair("ann", "cat", 0.95),
+                    R.Pair("bob", "cat", 0.91)]
+    page = R.render_html(report)
+    assert "<td>0.990</td>" in page and "<td>0.950</td>" not in page
+    assert "And 2 more pairs above the threshold" in page

@@ -43,6 +43,7 @@ LIKELY_BUG = re.compile(r"likely bug:\s*(.+)")
 MAX_NOTEBOOK_BYTES = 4 * 1024 * 1024  # a submission's notebook read for similarity, at most
 MAX_CODE_CHARS = 200_000  # solution code tokenized per student, at most
 SIMILARITY_THRESHOLD = 0.9
+MAX_PAIRS_SHOWN = 50  # the most similar pairs listed on the page; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -303,7 +304,9 @@ def render_html(report: ClassReport) -> str:
     n = len(report.summary)
     shares = [(e(t), *(str(c[s]) for s in STATUS_ORDER)) for t, c in report.shares.items()]
     diag = [(str(d.count), e(d.test), e(d.text), e(", ".join(d.students))) for d in report.diagnoses]
-    pairs = [(f"{p.similarity:.3f}", e(p.first), e(p.second)) for p in report.pairs]
+    pairs = [(f"{p.similarity:.3f}", e(p.first), e(p.second))
+             for p in report.pairs[:MAX_PAIRS_SHOWN]]
+    more = len(report.pairs) - len(pairs)
     flags = [(e(r.student), e(r.flags)) for r in report.flagged]
     students = [(f'<a href="feedback/{e(r.feedback)}">{e(r.student)}</a>' if r.feedback
                  else e(r.student), f"{r.score:g} / {r.max_score:g}") for r in report.summary]
@@ -342,6 +345,8 @@ for a person to look at, never a penalty: short exercises have few right answers
 {_table(("similarity", "student", "student"), pairs, "Pairs at or above "
         f"{SIMILARITY_THRESHOLD:.2f} similarity, most similar first") if pairs
  else "<p>No pair above the threshold.</p>"}
+{f"<p>And {more} more pairs above the threshold, less similar (not listed).</p>" if more > 0
+ else ""}
 <h2>Flags and ungradable submissions</h2>
 {_table(("student", "flags"), flags, "Flagged submissions") if flags else "<p>No flags.</p>"}
 <p>Ungradable: {e(", ".join(report.ungradable)) or "none"}.</p>
