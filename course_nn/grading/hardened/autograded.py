@@ -425,6 +425,8 @@ def hand_grading(course_root: Path, spec: AssignmentSpec, results: list[Submissi
         return read_autograded(folder, spec, results, Path(course_root) / "submitted"), sources, []
     made, notes = autograde_batch(ctx, students, results, sources)
     notes += write_autograded(folder, spec.name, spec.notebook, made)
+    notes.append(f"autograded notebooks of {len(made)} submission(s) in {folder}/ "
+                 "(grade the written answers in formgrader)")
     return made, sources, notes
 
 
