@@ -191,6 +191,18 @@ def test_a_linked_file_is_not_followed(graded, copies, tmp_path):
     _merge_fails(graded, copies, "without following a link")
 
 
+def test_a_shard_cannot_bring_another_students_notebook(graded, copies):
+    """An autograded notebook listed for a student the shard did not grade is refused."""
+    data = json.loads((copies[0] / "results.json").read_text())
+    other = json.loads((copies[1] / "results.json").read_text())["results"][0]["student"]
+    entry = next(f for f in data["files"] if f["path"].startswith("autograded/"))
+    planted = f"autograded/{other}/{A}/{A}.ipynb"
+    (copies[0] / planted).parent.mkdir(parents=True)
+    shutil.copy(copies[0] / entry["path"], copies[0] / planted)
+    _edit(copies[0], lambda d: d["files"].append(dict(entry, path=planted)))
+    _merge_fails(graded, copies, "is not the autograded notebook of a student of this shard")
+
+
 def test_a_student_in_two_shards_is_refused(graded, copies):
     stolen = json.loads((copies[0] / "results.json").read_text())["results"][0]
     _edit(copies[2], lambda d: d["results"].append(stolen))

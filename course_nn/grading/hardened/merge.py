@@ -157,8 +157,19 @@ def autograded_files(spec: AssignmentSpec, results: list[SubmissionResult], ctx:
 
     made, notes = autograde_batch(ctx, students, results,
                                   source_cells(spec, load_config(Path(course))))
-    return {f"autograded/{student}/{spec.name}/{spec.notebook}": notebook_bytes(item.notebook)
-            for student, item in sorted(made.items())}, notes
+    files = {}
+    for student, item in sorted(made.items()):
+        rel = autograded_path(spec, student)
+        try:
+            files[_check_path(rel, "an autograded notebook")] = notebook_bytes(item.notebook)
+        except ShardError as err:  # e.g. a backslash in the folder name: the scores still count
+            notes.append(f"warning: no autograded notebook for {student!r} in the shard ({err})")
+    return files, notes
+
+
+def autograded_path(spec: AssignmentSpec, student: str) -> str:
+    """Where a student's autograded notebook is in a shard (nbgrader's layout)."""
+    return f"autograded/{student}/{spec.name}/{spec.notebook}"
 
 
 def notebook_bytes(nb: dict) -> bytes:
@@ -170,11 +181,7 @@ def grade_shard(out: Path, spec: AssignmentSpec, results: list[SubmissionResult]
                 ctx: Context, students: list[tuple[str, Path]], course: Path) -> list[str]:
     """What ``grade --shard k/N`` writes instead of the class's outputs; returns notes."""
     extra, notes = autograded_files(spec, results, ctx, students, course)
-    try:
-        write_shard(out, spec, results, k, n, extra)
-    except ShardError as err:  # a student id that is no plain file name: keep the scores
-        notes.append(f"warning: autograded notebooks left out of the shard ({err})")
-        write_shard(out, spec, results, k, n)
+    write_shard(out, spec, results, k, n, extra)
     return notes + [f"shard {k}/{n} written to {out}/ (no gradebook): combine all {n} with "
                     f"`course-nn merge {spec.name} SHARD_DIR...`"]
 
@@ -357,11 +364,23 @@ def read_shard(folder: Path, spec: AssignmentSpec) -> Shard:
         results = [submission_result(r, spec, f"results[{i}]")
                    for i, r in enumerate(top["results"])]
         files = _manifest(top["files"], folder)
+        _own_notebooks(files, results, spec)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise ShardError(f"{where}: {RESULTS} is not JSON ({type(err).__name__})") from None
     except ShardError as err:
         raise ShardError(f"{where}: {err}") from None
     return Shard(folder, k, n, spec.name, top["notebook_sha256"], results, files)
+
+
+def _own_notebooks(files: tuple[ShardFile, ...], results: list[SubmissionResult],
+                   spec: AssignmentSpec) -> None:
+    """Each autograded file is ``autograded/<student>/<A>/<notebook>`` of a student of
+    this shard (a shard never brings another student's notebook)."""
+    allowed = {autograded_path(spec, r.student) for r in results}
+    for f in files:
+        if f.path.split("/")[0] == "autograded" and f.path not in allowed:
+            raise ShardError(f"{f.path} is not the autograded notebook of a student of "
+                             "this shard")
 
 
 def _shard_numbers(value: object) -> tuple[int, int]:
