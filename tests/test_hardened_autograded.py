@@ -324,3 +324,16 @@ def test_submission_time_is_recorded(graded):
         assert gb.find_submission(A, "partial").timestamp == datetime(2026, 11, 20, 10, 30)
         assert gb.find_submission(A, "edited").timestamp is None
         assert gb.find_submission(A, "honest").timestamp is None
+
+
+def test_cell_ids_are_valid_and_unique():
+    """Missing, invalid, duplicated and squatted cell ids all end valid and unique?"""
+    from course_nn.grading.hardened.autograded import _finish
+
+    cells = [{"cell_type": "markdown", "source": "", "metadata": {}, "id": ident}
+             for ident in ("autograded-2", None, "x" * 80, "ok", "ok", "bad id!")]
+    _finish(cells, {})
+    ids = [c["id"] for c in cells]
+    assert len(set(ids)) == len(ids) == 6 and ids[0] == "autograded-2" and ids[3] == "ok"
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nbformat.validate(nbformat.from_dict(nb))

@@ -288,9 +288,9 @@ def _finish(cells: list[dict[str, Any]], tests: dict[str, TestResult]) -> None:
             is_test = meta.get("grade") and not meta.get("solution")
             cell["outputs"] = verdict_outputs(tests.get(str(meta.get("grade_id")))) if is_test else []
             cell["execution_count"] = None
-        ident = cell.get("id")
-        if not isinstance(ident, str) or not CELL_ID.match(ident) or ident in taken:
-            ident = f"autograded-{index}"
+        ident, k = cell.get("id"), 0
+        while not isinstance(ident, str) or not CELL_ID.match(ident) or ident in taken:
+            ident, k = f"autograded-{index}" + (f"-{k}" if k else ""), k + 1
         taken.add(ident)
         cell["id"] = ident
 
