@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=default_jobs(), help="[all cores]")
     parser.add_argument("--seed", type=int, default=12, help="the class's plan [12]")
     parser.add_argument("--timeout", type=float, default=5, help="seconds per test [5]")
+    parser.add_argument("--hidden-seed", type=int,
+                        help="one seed for every student's hidden cases [fresh per submission]")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="course-nn-class-scale-"))
     try:
@@ -58,6 +60,7 @@ def main() -> None:
         students = mixed_class(course, args.n, args.seed, slow=True)
         start, own_start = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
         report = grade_assignment(A, course=course, jobs=args.jobs, progress=False,
+                                  seed=args.hidden_seed,
                                   gradebook=False, limits=Limits(timeout=args.timeout, startup=15))
         wall = time.perf_counter() - start
         own = resource.getrusage(resource.RUSAGE_SELF)

@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--shard", type=_shard, default=(1, 1), metavar="k/N",
                        help="grade only the k-th of N shares of the students and write a "
                             "shard folder for `merge` (no gradebook)")
+    grade.add_argument("--seed", type=int,
+                       help="one seed for every student's hidden cases: reproducible runs and "
+                            "shards, references computed once [a fresh seed per submission]")
     grade.add_argument("--no-gradebook", action="store_true",
                        help="do not write the scores to nbgrader's gradebook")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -107,7 +110,7 @@ def grade(args: argparse.Namespace) -> int:
             args.assignment, course=args.course, submitted=args.submitted, out=args.out,
             source=args.source, jobs=args.jobs, limits=_limits(args), shard_of=args.shard,
             isolation=args.isolation, gradebook=not args.no_gradebook, progress=not args.quiet,
-            unsafe=args.unsafe)
+            unsafe=args.unsafe, seed=args.seed)
     except GradingError as err:
         print(f"course-nn grade: error: {err}", file=sys.stderr)
         return 1

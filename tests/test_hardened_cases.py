@@ -37,3 +37,40 @@ def test_packer_refuses_what_is_not_plain_data():
         Packer().pack(len)
     with pytest.raises(TypeError, match="not plain data"):
         Packer().pack(np.array([None, 1], dtype=object))
+
+
+def _drawn(ctx, n: int) -> list:
+    """draw_cases for ``n`` submissions of one batch context."""
+    from course_nn.grading.hardened.cases import draw_cases
+    from course_nn.grading.hardened.model import Submission
+
+    subs = [Submission(f"s{i}", ROOT) for i in range(n)]
+    for sub in subs:
+        draw_cases(sub, ctx)
+    return subs
+
+
+def test_shared_draws_are_computed_once_per_batch_and_copied(monkeypatch):
+    """Public cases (and hidden ones under a fixed seed) are drawn once per batch; every
+    submission gets its own copy; fresh hidden seeds are never shared."""
+    from course_nn.grading.hardened import cases
+    from course_nn.grading.hardened.assignment import load_spec
+    from course_nn.grading.hardened.model import Context
+
+    spec = load_spec(ROOT / "solutions" / A / f"{A}.ipynb")
+    calls = [(c.check, c.hidden) for t in spec.tests for c in t.calls]
+    assert any(h for _, h in calls) and any(not h for _, h in calls)
+    counted = []
+    real = cases._draw
+    monkeypatch.setattr(cases, "_draw", lambda *a: counted.append(a) or real(*a))
+    first, second = _drawn(Context(spec, seed=7), 2)
+    assert len(counted) == len(set(calls))  # once per (check, hidden) for the whole batch
+    a, b = first.cases[0][0], second.cases[0][0]
+    np.testing.assert_array_equal(np.asarray(a.expected[0]), np.asarray(b.expected[0]))
+    assert a.expected is not b.expected and a.cases is not b.cases  # copies: no sharing
+    counted.clear()
+    fresh = _drawn(Context(spec), 2)
+    public = sum(not h for _, h in set(calls))
+    assert len(counted) == public + 2 * sum(h for _, h in calls)  # hidden: per submission
+    seeds = {d.seed for sub in fresh for test in sub.cases for d in test if d and d.hidden}
+    assert len(seeds) == 2

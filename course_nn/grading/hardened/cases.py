@@ -6,14 +6,16 @@ Public cases are the fixed ones the student saw; hidden cases are drawn now with
 fresh seed per submission (reported, so a failure can be replayed with
 ``check(name, f, hidden=True, seed=...)``). The references are computed in this
 process; the child receives only the inputs: arrays in an ``.npz`` (loaded with
-``allow_pickle=False``) and plain numbers and strings in JSON.
+``allow_pickle=False``) and plain numbers and strings in JSON. Draws that every
+submission of a batch shares (the public cases; hidden cases under a fixed seed) are
+computed once per batch (:func:`shared_draw`).
 """
 
 from __future__ import annotations
 
 import copy
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -80,6 +82,17 @@ def _draw(check_name: str, hidden: bool, seed: int | None) -> DrawnCall:
     return DrawnCall(check, hidden, seed if hidden else None, cases, expected)
 
 
+def shared_draw(ctx: Context, check_name: str, hidden: bool, seed: int | None) -> DrawnCall:
+    """A draw every submission of the batch shares (public cases, or hidden ones under a
+    fixed seed): drawn and its references computed once; each submission gets its own
+    copy of the cases and references."""
+    key = (check_name, hidden, seed if hidden else None)
+    if key not in ctx.drawn:  # two threads may both compute it: same values, no harm
+        ctx.drawn[key] = _draw(check_name, hidden, seed)
+    item = ctx.drawn[key]
+    return replace(item, cases=copy.deepcopy(item.cases), expected=copy.deepcopy(item.expected))
+
+
 def draw_cases(sub: Submission, ctx: Context) -> None:
     """Fill ``sub.cases`` (per test, per call), ``sub.job.tests`` and ``sub.inputs``."""
     seed = secrets.randbits(32) if ctx.seed is None else ctx.seed
@@ -93,7 +106,10 @@ def draw_cases(sub: Submission, ctx: Context) -> None:
                 calls.append(CallJob())
                 continue
             try:
-                item = _draw(call.check, call.hidden, call.seed if call.seed is not None else seed)
+                call_seed = call.seed if call.seed is not None else seed
+                fresh = call.hidden and call.seed is None and ctx.seed is None
+                item = (_draw(call.check, call.hidden, call_seed) if fresh
+                        else shared_draw(ctx, call.check, call.hidden, call_seed))
                 packed = [[packer.pack(arg) for arg in case.args] for case in item.cases]
                 structures = [output_structure(e) for e in item.expected]
             except Exception as err:  # the reference or the generator failed

@@ -210,6 +210,9 @@ class Context:
     seed: int | None = None
     hidden: bool = True  # False for the student's self-check: public cases only
     submitted: Path | None = None  # resolved submitted/: every folder must stay inside
+    # draws every submission shares (public cases; hidden ones under a fixed seed), so
+    # their references are computed once per batch (cases.shared_draw)
+    drawn: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
