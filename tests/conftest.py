@@ -33,10 +33,14 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def torch():
-    """PyTorch in float64: the independent oracle for values and gradients."""
+    """PyTorch in float64: the independent oracle for values and gradients. The default
+    dtype is restored after the test, so that code run later in the same worker (a
+    student's ``nn.Linear`` in float32, the ex07 reference) sees PyTorch's own default."""
     import torch as _torch
 
+    before = _torch.get_default_dtype()
     _torch.set_default_dtype(_torch.float64)
-    return _torch
+    yield _torch
+    _torch.set_default_dtype(before)

@@ -372,7 +372,7 @@ def torch_softmax_regression(X_train, y_train, X_test):
     torch.set_num_threads(1)  # a tiny model: more threads only contend for the cores
     try:
         torch.manual_seed(0)
-        model = torch.nn.Linear(X_train.shape[1], 10)
+        model = torch.nn.Linear(X_train.shape[1], 10, dtype=torch.float32)
         optimiser = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
         X_t = torch.as_tensor(np.asarray(X_train), dtype=torch.float32)
         y_t = torch.as_tensor(np.asarray(y_train), dtype=torch.int64)
