@@ -103,11 +103,18 @@ def shard(items: list, k: int, n: int) -> list:
 
 def grade_batch(students: list[tuple[str, Path]], ctx: Context, jobs: int,
                 progress: bool = True) -> list[SubmissionResult]:
-    """Grade in parallel (the children are processes; threads only wait on them)."""
+    """Grade in parallel (the children are processes; threads wait on them and judge).
+
+    The judging threads compute references with NumPy (and PyTorch) in this process, so
+    the BLAS and OpenMP pools are held to one thread each for the batch: the parallelism
+    is the submissions', and OpenBLAS called from several Python threads at once beside
+    PyTorch's OpenMP pool can spin for minutes on two cores.
+    """
+    from threadpoolctl import threadpool_limits
     from tqdm import tqdm
 
     done: list[SubmissionResult] = []
-    with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool, tqdm(
+    with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool, tqdm(
         total=len(students), unit="submission", file=sys.stderr, disable=not progress,
         desc=f"grading {ctx.spec.name}", dynamic_ncols=True,
     ) as bar:
