@@ -30,7 +30,14 @@ from typing import Any
 import numpy as np
 
 from course_nn.grading.compare import compare_outputs, exception_hint, format_array
-from course_nn.grading.core import FLOAT_ERRORS, Case, Check, float_error_advice, get_check
+from course_nn.grading.core import (
+    FLOAT_ERRORS,
+    Case,
+    describe_case,
+    diagnose,
+    float_error_advice,
+    get_check,
+)
 
 RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 
@@ -138,33 +145,6 @@ def exception_problem(err: Exception) -> str:
         problem += "\n  in your code:\n" + "\n".join(frames)
     advice = exception_hint(kind, text)
     return f"{problem}\n  likely bug: {advice}" if advice else problem
-
-
-def diagnose(check: Check, case: Case, expected: Any, got: Any) -> str | None:
-    """``None`` if ``got`` is right for ``case``; else the problem plus the likely bug."""
-    if check.judge is not None:
-        problem = check.judge(case, expected, got)
-    else:
-        problem = compare_outputs(expected, got, rtol=check.rtol, atol=check.atol)
-    if problem is None:
-        return None
-    for hint in check.hints:
-        try:
-            advice = hint(case, expected, got)
-        except Exception:  # a hint must never hide the failure it explains
-            advice = None
-        if advice:
-            return f"{problem}\n  likely bug: {advice}"
-    return problem
-
-
-def describe_case(check: Check, case: Case) -> str:
-    """The case's inputs, one per line, named as in the exercise."""
-    names = check.arg_names or tuple(f"arg{i}" for i in range(len(case.args)))
-    return "\n".join(
-        f"    {n} = {format_array(a, indent=7 + len(n))}"
-        for n, a in zip(names, case.args, strict=False)
-    )
 
 
 def _call_student(func: Callable[..., Any], case: Case,
