@@ -56,11 +56,6 @@ def linear_forward(X: ArrayLike, W: ArrayLike, b: ArrayLike) -> Array:
     W = as_float_array(W, "W", ndim=(1, 2))
     b = as_float_array(b, "b", ndim=(0, 1))
     _check_weights(X, W, b)
-    return _forward(X, W, b)
-
-
-def _forward(X: Array, W: Array, b: Array) -> Array:
-    """:func:`linear_forward` on inputs already checked (inner loops check once)."""
     return X @ W.T + b
 
 
@@ -106,11 +101,6 @@ def linear_mse_grads(X: ArrayLike, y: ArrayLike, W: ArrayLike, b: ArrayLike) -> 
     y = as_float_array(y, "y", ndim=(1, 2))
     check_same_length(X, y, "X", "y")
     delta = mse_grad(linear_forward(X, W, b), y)
-    return _grads_from_delta(X, delta)
-
-
-def _grads_from_delta(X: Array, delta: Array) -> tuple[Array, Array]:
-    r""":math:`(\delta^\top X, \sum_i \delta_i)`: the weight and offset gradients."""
     return delta.T @ X, delta.sum(axis=0)
 
 
@@ -175,17 +165,12 @@ def gradient_descent(
     shape_W = (X.shape[1],) if y.ndim == 1 else (y.shape[1], X.shape[1])
     W = np.zeros(shape_W) if W0 is None else as_float_array(W0, "W0").copy()
     b = np.zeros(shape_W[:-1]) if b0 is None else as_float_array(b0, "b0").copy()
-    _check_weights(X, W, b)
-    # The inputs are checked once, above; each epoch is then :func:`linear_forward`,
-    # :func:`mse` and :func:`linear_mse_grads` without re-checking them (the same
-    # operations in the same order, so the same numbers, at a fraction of the cost).
     history = []
     for _ in range(int(epochs)):
-        residual = _forward(X, W, b) - y
-        history.append(float(np.mean(residual**2)))
-        dW, db = _grads_from_delta(X, 2.0 * residual / y.size)
+        history.append(mse(linear_forward(X, W, b), y))
+        dW, db = linear_mse_grads(X, y, W, b)
         W, b = W - learning_rate * dW, b - learning_rate * db
-    history.append(float(np.mean((_forward(X, W, b) - y) ** 2)))
+    history.append(mse(linear_forward(X, W, b), y))
     return GradientDescentResult(W=W, b=b, history=history)
 
 
