@@ -258,3 +258,36 @@ def test_the_given_loop_in_the_notebook_is_the_buggy_one():
 
 def test_the_written_answer_keeps_its_model_answer_and_rubric_private():
     E.assert_written_answers_private(A)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fit_standardised_reference_descends_like_gradient_descent(seed):
+    """The grader's reference takes the epochs as one matrix power; the oracle is the loop
+    of ``course_nn.linear.gradient_descent`` (one or several outputs, n = 1, no epochs)."""
+    from course_nn.linear import gradient_descent
+
+    rng = np.random.default_rng(seed)
+    n, p = int(rng.integers(1, 40)), int(rng.integers(1, 5))
+    X = rng.normal(size=(n, p))
+    y = rng.normal(size=n) if seed % 2 else rng.normal(size=(n, int(rng.integers(1, 4))))
+    design = np.hstack([X, np.ones((n, 1))])
+    largest = np.linalg.eigvalsh(2 / y.size * design.T @ design).max()
+    rate = float(rng.uniform(0.05, 1.9)) / largest  # below 2/λ_max: the loop converges
+    epochs = [0, 1, 7, 1500][seed % 4]
+    run = gradient_descent(X, y, learning_rate=rate, epochs=epochs)
+    W, b = ch01.descend_at_once(X, y, rate, epochs)
+    assert W.shape == run.W.shape and np.shape(b) == np.shape(run.b)
+    np.testing.assert_allclose(W, run.W, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b, run.b, rtol=1e-9, atol=1e-12)
+
+
+def test_fit_standardised_reference_overflows_where_gradient_descent_diverges():
+    from course_nn.linear import gradient_descent
+
+    X = np.array([[1000.0], [2000.0], [3000.0]])
+    y = np.array([1.0, 2.0, 2.5])
+    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(ValueError, match="NaN"):
+        gradient_descent(X, y, learning_rate=0.1, epochs=400)  # inf - inf, then refused
+    W, b = ch01.descend_at_once(X, y, 0.1, 400)
+    assert not np.all(np.isfinite(W)) and not np.isfinite(b)
+    assert ch01.descend_at_once(X, y, 0.1, -3)[0].tolist() == [0.0]

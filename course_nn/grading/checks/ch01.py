@@ -428,8 +428,47 @@ def fit_standardised_reference(X, y, learning_rate, epochs):
     """
     X = np.asarray(X, dtype=np.float64)
     mu, s = X.mean(axis=0), X.std(axis=0)
-    run = gradient_descent((X - mu) / s, y, learning_rate=float(learning_rate), epochs=int(epochs))
-    return run.W / s, float(run.b - np.sum(run.W * mu / s))
+    W, b = descend_at_once((X - mu) / s, y, float(learning_rate), int(epochs))
+    return W / s, float(b - np.sum(W * mu / s))
+
+
+def descend_at_once(X, y, learning_rate: float, epochs: int):
+    r"""The ``(W, b)`` of :func:`course_nn.linear.gradient_descent` from zeros, without the loop.
+
+    The grader computes this reference for every student's fresh hidden cases (4 cases of
+    1,500 epochs), so it must cost microseconds, not a loop of epochs. On the squared
+    error one epoch is an affine map of :math:`\theta = (W, b)`: with the design matrix
+    :math:`D = [X, \mathbf 1]` of shape (n, p+1), targets ``y`` of shape (n,) or (n, k)
+    and :math:`N` = ``y.size``,
+
+    .. math:: \theta \leftarrow \theta - \alpha \tfrac{2}{N} D^\top (D\theta - y)
+              = A\theta + C, \quad A = I - \alpha \tfrac{2}{N} D^\top D,
+              \quad C = \alpha \tfrac{2}{N} D^\top y.
+
+    ``epochs`` epochs from :math:`\theta = 0` are the top-right block of the
+    ``epochs``-th power of the augmented matrix :math:`M = [[A, C], [0, I_k]]`
+    (``numpy.linalg.matrix_power``: about :math:`2\log_2` ``epochs`` products of
+    (p+1+k)-square matrices). The same numbers up to rounding (tested against
+    ``gradient_descent``, relative 1e-9); a divergent rate overflows here as there, and
+    no epochs (or a negative count, an empty loop there) leave the zeros.
+
+    Returns ``W`` of shape (p,) or (k, p) and ``b`` of shape () or (k,).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    Y = y.reshape(len(y), -1)  # (n, k)
+    n, p = X.shape
+    k = Y.shape[1]
+    D = np.hstack([X, np.ones((n, 1))])
+    rate = learning_rate * 2.0 / y.size
+    M = np.eye(p + 1 + k)
+    M[: p + 1, : p + 1] -= rate * D.T @ D
+    M[: p + 1, p + 1 :] = rate * D.T @ Y
+    with np.errstate(over="ignore", invalid="ignore"):
+        theta = np.linalg.matrix_power(M, max(epochs, 0))[: p + 1, p + 1 :]  # (p+1, k)
+    if y.ndim == 1:
+        return theta[:p, 0], theta[p, 0]
+    return theta[:p].T, theta[p]
 
 
 def _features_of_mixed_scale(rng, n, scales, offsets):
