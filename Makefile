@@ -22,7 +22,8 @@ $(STAMP): requirements.txt requirements-lock.txt pyproject.toml jupyterlab/overr
 	install -D -m 644 jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $@
 
-book: $(STAMP)  ## build the HTML book into _build/html (notebooks execute, cached)
+book: $(STAMP)  ## build the HTML book into _build/html (notebooks execute, cached; a course_nn change empties the cache)
+	$(PY) -m course_nn.book_cache _build/.jupyter_cache
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo ""
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
