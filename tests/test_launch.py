@@ -123,10 +123,25 @@ def test_binder_environment_installs_the_cpu_torch_and_the_package():
     post_build = ROOT / "binder/postBuild"
     assert os.access(post_build, os.X_OK)
     assert "pip install" in post_build.read_text() and " ." in post_build.read_text()
+    # JupyterLab on Binder renders the chapters' MyST and starts without the news pop-up
+    assert "jupyterlab-myst==2.7.0" in requirements
+    assert "jupyterlab/overrides.json" in post_build.read_text()
+    assert "share/jupyter/lab/settings/overrides.json" in post_build.read_text()
     pins = {line.split("==")[0]: line for line in requirements if "==" in line}
     top = {line.split("==")[0]: line for line in (ROOT / "requirements.txt").read_text().splitlines()
            if "==" in line and not line.startswith("#")}
     assert all(top[name] == line for name, line in pins.items()), "binder/ pins differ from requirements.txt"
+
+
+def test_binder_post_build_installs_the_jupyterlab_overrides(tmp_path):
+    """The postBuild line that installs the course's JupyterLab defaults, run with a
+    temporary NB_PYTHON_PREFIX (the rest of postBuild installs the package: not run here)."""
+    line = next(ln for ln in (ROOT / "binder/postBuild").read_text().splitlines()
+                if "overrides.json" in ln and not ln.startswith("#"))
+    env = {**os.environ, "NB_PYTHON_PREFIX": str(tmp_path)}
+    subprocess.run(["bash", "-euo", "pipefail", "-c", line], cwd=ROOT, env=env, check=True)
+    installed = tmp_path / "share/jupyter/lab/settings/overrides.json"
+    assert installed.read_bytes() == (ROOT / "jupyterlab/overrides.json").read_bytes()
 
 
 def test_requirements_cannot_pull_a_gpu_build():
