@@ -161,9 +161,11 @@ ITEMS = [
         Wrong("def relu_grad(x):\n    x = np.asarray(x)\n"
               "    return np.where(x == 0, 0.5, (x > 0).astype(float))", "not one half"),
         Wrong("def relu_grad(x):\n    return np.maximum(x, 0.0)", "activation itself"),
+        Wrong("def relu_grad(x):\n    return np.asarray(x) > 0", "truth values"),
     ], right=[
         "def relu_grad(x):\n    return np.heaviside(np.asarray(x, dtype=float), 0.0)",
         "def relu_grad(x):\n    return np.where(np.asarray(x) > 0, 1.0, 0.0)",
+        "def relu_grad(x):\n    return (np.asarray(x) > 0).astype(int)",  # integers are numbers
     ]),
     Item("tanh_grad", points=1, kind="implement", wrong=[
         Wrong("def tanh_grad(x):\n    return 1 - np.asarray(x, dtype=float) ** 2",

@@ -108,7 +108,7 @@ def _activation_hidden(rng):
     return cases
 
 
-def _register_activation(name, reference, hints, float_errors=False):
+def _register_activation(name, reference, hints, float_errors=False, judge=None):
     register(Check(
         name=name,
         reference=reference,
@@ -117,7 +117,31 @@ def _register_activation(name, reference, hints, float_errors=False):
         arg_names=("x",),
         hints=tuple(hints),
         float_errors=float_errors,
+        judge=judge,
     ))
+
+
+def _truth_values(got) -> bool:
+    """Is the output an array (or list, tensor) of booleans?"""
+    if hasattr(got, "detach"):
+        got = got.detach().cpu().numpy()
+    try:
+        return np.asarray(got).dtype == np.bool_
+    except (TypeError, ValueError):
+        return False
+
+
+def _slopes_are_numbers(case, expected, got):
+    """``relu_grad``'s judge: the element-wise comparison, and booleans refused.
+
+    True and False compare equal to 1.0 and 0.0, but a gradient is a number that the
+    steps after it multiply, negate and average (NumPy refuses ``-`` on booleans), and the
+    task asks for floats, as PyTorch returns them."""
+    from course_nn.grading.compare import compare_outputs
+
+    if _truth_values(got):
+        return "the output holds True/False values, not the numbers the task asks for"
+    return compare_outputs(expected, got, rtol=Check.rtol, atol=Check.atol)
 
 
 _register_activation("sigmoid", sigmoid, [
@@ -166,7 +190,10 @@ _register_activation("relu_grad", relu_grad, [
                   "at exactly zero the slope should be zero, not one half"),
     _formula_hint(lambda x: np.maximum(x, 0),
                   "you returned the activation itself, not its slope"),
-])
+    lambda case, expected, got: (
+        "the slopes are truth values: they look right, but a gradient is a number that the "
+        "backward pass multiplies, negates and averages" if _truth_values(got) else None),
+], judge=_slopes_are_numbers)
 
 _register_activation("tanh_grad", tanh_grad, [
     _formula_hint(lambda x: 1 - x**2, _AT_OUTPUT),

@@ -2,7 +2,8 @@
 
 Book: none (instructor tooling); docs/grading.md, "10. Judge".
 
-Each answer is converted with ``np.asarray(..., dtype=float)`` and compared by
+Each answer is converted with ``np.asarray(..., dtype=float)`` (booleans stay
+booleans: a check may refuse truth values where it asks for numbers) and compared by
 :func:`course_nn.grading.core.diagnose` (shape, finiteness, tolerance, then the check's
 hints), so a failure reads exactly like the notebook's ``check``. A test passes only
 when every case of every check call passes. Flags never hide a score: a passing test
@@ -87,7 +88,8 @@ def _answer(record: dict, arrays: dict[str, np.ndarray]) -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("error", np.exceptions.ComplexWarning)
             try:
-                leaves.append(np.asarray(arrays[leaf["key"]], dtype=float))
+                value = arrays[leaf["key"]]  # booleans stay booleans, as check() sees them
+                leaves.append(value if value.dtype == np.bool_ else np.asarray(value, dtype=float))
             except (np.exceptions.ComplexWarning, TypeError, ValueError):
                 raise Verdict(FAILED, "returned complex numbers, expected real ones") from None
     if not leaves:
