@@ -139,7 +139,7 @@ def plot_class_probabilities(
     ylim: Sequence[float] | None = None,
     resolution: int = 150,
 ) -> NDArray:
-    r"""One map per class of :math:`p(y = m \mid x)`, with the 0.5 contour and that class's data.
+    r"""One map per class of :math:`p(y = m \mid \mathbf x)`, with the 0.5 contour and that class's data.
 
     Same parameters as :func:`plot_class_regions`; ``axes`` holds one Axes per class.
     Returns the array of Axes.
@@ -161,7 +161,8 @@ def plot_class_probabilities(
             mine = np.asarray(y).astype(int) == m
             ax.scatter(X[mine, 0], X[mine, 1], s=12, edgecolor="w", linewidth=0.4,
                        **class_style(m, names[m]))
-        ax.set(title=f"$p(y = \\mathrm{{{names[m]}}} \\mid x)$", xlabel="$x_1$", xlim=xlim, ylim=ylim)
+        ax.set(title=f"$p(y = \\mathrm{{{names[m]}}} \\mid \\mathbf{{x}})$", xlabel="$x_1$",
+               xlim=xlim, ylim=ylim)
         ax.set_aspect("equal")
     axes[0].set_ylabel("$x_2$")
     axes[0].figure.colorbar(filled, ax=list(axes), shrink=0.8, label="probability")
