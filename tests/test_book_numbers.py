@@ -17,6 +17,9 @@ The rule, for every chapter ``book/ch*.ipynb`` (and for every helper who writes 
   cell of the same chapter.
 
 Prose inside ``:::{dropdown}`` answers ("try it yourself") is prose too: the rule applies.
+So is a figure's alt text (cell metadata ``mystnb.image.alt``): it writes a computed number
+with the same ``{glue:text}`key:fmt``` placeholder, filled at build time by the book's
+``glued_alt`` extension (``book/_ext/glued_alt.py``, docs/accessibility.md).
 """
 
 from __future__ import annotations
@@ -81,6 +84,20 @@ def cells(path, kind: str) -> list[str]:
     return [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == kind]
 
 
+def alt_texts(path) -> list[str]:
+    """The figures' alt texts of a chapter (code cells' ``mystnb.image.alt``)."""
+    return [c.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+            for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+
+
+def recorded_keys(path) -> tuple[set[str], tuple[str, ...]]:
+    """Glue keys a chapter's code records, and the prefixes of keys glued in a loop."""
+    code = cells(path, "code")
+    recorded = {key for source in code for key in GLUE_DEF.findall(source)}
+    prefixes = tuple(prefix for source in code for prefix in GLUE_DEF_PREFIX.findall(source) if prefix)
+    return recorded, prefixes or ("\0",)
+
+
 def test_the_rule_itself():
     """Does the scanner find typed figures and skip math, code, roles and short numbers?"""
     text = ("Accuracy 0.976 and 97.6% and 1,234.5; but 0.05, 97%, 3.5, 2012, $0.123$, `0.456`,\n"
@@ -103,12 +120,20 @@ def test_prose_numbers_are_glued_or_cited(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_every_glue_key_is_recorded_by_the_chapter(path):
-    used = {key for source in cells(path, "markdown") for key in GLUE_USE.findall(source)}
-    code = cells(path, "code")
-    recorded = {key for source in code for key in GLUE_DEF.findall(source)}
-    prefixes = tuple(prefix for source in code for prefix in GLUE_DEF_PREFIX.findall(source) if prefix)
-    missing = sorted(key for key in used - recorded if not key.startswith(prefixes or ("\0",)))
+    used = {key for source in cells(path, "markdown") + alt_texts(path)
+            for key in GLUE_USE.findall(source)}
+    recorded, prefixes = recorded_keys(path)
+    missing = sorted(key for key in used - recorded if not key.startswith(prefixes))
     assert not missing, f"{path.name}: glue keys used but never recorded: {missing}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_alt_text_numbers_are_glued_or_cited(path):
+    """A figure's alt text follows the prose rule: a computed figure is a glue placeholder."""
+    cited = CITED[path.stem]
+    typed = sorted({n for alt in alt_texts(path) for n in typed_figures(alt)} - set(cited))
+    assert not typed, (f"{path.name}: typed numbers {typed} in alt text; write them as "
+                       f"{{glue:text}}`key:fmt` placeholders (docs/accessibility.md)")
 
 
 def test_the_lab_glues_the_graders_accuracy_floor():
