@@ -44,10 +44,11 @@ STUDENT_README = """# course-nn: neural networks, for students
 """
 
 
-def _copy(src: Path, dest: Path) -> None:
+def copy_path(src: Path, dest: Path, ignore=SKIP) -> None:
+    """Copy a file or a folder (without what ``ignore`` names) to ``dest``, making its parent."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     if src.is_dir():
-        shutil.copytree(src, dest, ignore=SKIP)
+        shutil.copytree(src, dest, ignore=ignore)
     else:
         shutil.copy2(src, dest)
 
@@ -118,7 +119,7 @@ def build(dest: Path = ROOT / "dist" / "student", root: Path = ROOT, archive: bo
     dest.mkdir(parents=True)
     for name in INCLUDE:
         if (root / name).exists():
-            _copy(root / name, dest / name)
+            copy_path(root / name, dest / name)
     if not (dest / "README.md").exists():
         (dest / "README.md").write_text(STUDENT_README, encoding="utf-8")
     leaks = find_leaks(dest, root)

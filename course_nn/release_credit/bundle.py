@@ -110,11 +110,9 @@ def built_book(root: Path) -> tuple[Path, dict[str, dict[str, Any]]]:
 
 # --- 2. copy -------------------------------------------------------------------------------
 def _copy(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    if src.is_dir():
-        shutil.copytree(src, dest, ignore=SKIP)
-    else:
-        shutil.copy2(src, dest)
+    from course_nn.student_release import copy_path
+
+    copy_path(src, dest, ignore=SKIP)
 
 
 def copy_student_files(root: Path, dest: Path) -> None:
