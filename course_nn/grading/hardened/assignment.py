@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from course_nn.grading.hardened import parsing
 from course_nn.grading.hardened.model import AssignmentSpec, CellSpec, CheckCall, TestSpec
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
@@ -69,7 +70,7 @@ def defined_names(source: str) -> tuple[str, ...]:
     if len(source) > MAX_PARSE_CHARS:
         return ()
     try:
-        tree = ast.parse(source)
+        tree = parsing.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return ()
     names: list[str] = []
@@ -86,7 +87,7 @@ def defined_names(source: str) -> tuple[str, ...]:
 
 def _literal(node: ast.AST) -> Any:
     try:
-        return ast.literal_eval(node)
+        return parsing.literal_eval(node)
     except ValueError:
         raise SpecError(f"expected a literal, got {ast.unparse(node)!r}") from None
 
@@ -110,7 +111,7 @@ def _check_call(node: ast.Call) -> CheckCall:
 def check_calls(source: str) -> tuple[CheckCall, ...]:
     """Every ``check(...)`` call of a grade cell, in order."""
     try:
-        tree = ast.parse(source)
+        tree = parsing.parse(source)
     except SyntaxError as err:
         raise SpecError(f"grade cell does not parse: {err}") from None
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)

@@ -21,6 +21,7 @@ import numpy as np
 
 from course_nn.grading.compare import exception_hint, format_array
 from course_nn.grading.core import describe_case, diagnose, float_error_advice
+from course_nn.grading.hardened import parsing
 from course_nn.grading.hardened.cases import DrawnCall
 from course_nn.grading.hardened.model import (
     CRASHED,
@@ -48,7 +49,7 @@ class Verdict(Exception):
 
 def _cause_of_missing(sub: Submission, spec: AssignmentSpec, expr: str, err: dict) -> Verdict:
     """Why a checked function is not there: its cell timed out, crashed, raised, or is gone."""
-    names = {n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
+    names = {n.id for n in ast.walk(parsing.parse(expr, mode="eval")) if isinstance(n, ast.Name)}
     defines = {cid: c.defines for cid, c in spec.by_id().items()}
     defines |= {c.step_id: c.defines for c in sub.added_cells}
     for index, step in enumerate(sub.job.steps):

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from course_nn.grading.hardened import parsing
 from course_nn.grading.hardened.model import Submission
 from course_nn.grading.hardened.text import clean_tree
 
@@ -92,9 +93,19 @@ def check_header(name: str, shape: Any, dtype: np.dtype) -> int:
 
 
 def read_npz(path: Path, budget: Budget | None = None) -> dict[str, np.ndarray]:
-    """Every array of an ``.npz``; every member validated before any data is loaded."""
+    """Every array of an ``.npz``; every member validated before any data is loaded.
+
+    NumPy parses each ``.npy`` header with ``ast.literal_eval``: the reading holds
+    :data:`~course_nn.grading.hardened.parsing.AST_LOCK` (not thread-safe in CPython)."""
     budget = budget or Budget()
-    data, arrays = io.BytesIO(read_bytes(path, MAX_FILE_BYTES)), {}
+    data = io.BytesIO(read_bytes(path, MAX_FILE_BYTES))
+    with parsing.AST_LOCK:
+        return _read_members(data, path, budget)
+
+
+def _read_members(data: io.BytesIO, path: Path, budget: Budget) -> dict[str, np.ndarray]:
+    """The members of an in-memory ``.npz`` (the caller holds the parse lock)."""
+    arrays: dict[str, np.ndarray] = {}
     try:
         with zipfile.ZipFile(data) as archive:
             members = archive.infolist()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import re
 
+from course_nn.grading.hardened import parsing
 from course_nn.grading.hardened.assignment import MAX_PARSE_CHARS
 from course_nn.grading.hardened.model import Context, Submission
 from course_nn.grading.hardened.structure import tests_using
@@ -175,7 +176,7 @@ def scan_source(source: str, modules: set[str] | None = None) -> list[str]:
                  f"(limit {MAX_PARSE_CHARS})"]
         return found + (["forbidden import: mentions course_nn"] if "course_nn" in source else [])
     try:
-        scanner.visit(ast.parse(source))
+        scanner.visit(parsing.parse(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         if "course_nn" in source:
             scanner.add("forbidden import", "mentions course_nn", ast.Pass())

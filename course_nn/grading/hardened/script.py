@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import re
 
+from course_nn.grading.hardened import parsing
 from course_nn.grading.hardened.assignment import MAX_PARSE_CHARS
 from course_nn.grading.hardened.model import CellStep, CollectStep, Context, Job, Submission
 
@@ -25,7 +26,7 @@ MAGIC = re.compile(r"^\s*(%|!)")
 def without_course_imports(source: str) -> str:
     """Blank out ``import course_nn...`` statements, keeping line numbers."""
     try:
-        tree = ast.parse(source)
+        tree = parsing.parse(source)
     except SyntaxError:
         return source
     lines = source.splitlines()

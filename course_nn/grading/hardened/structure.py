@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from course_nn.grading.hardened import parsing
 from course_nn.grading.hardened.assignment import (
     cell_source,
     defined_names,
@@ -29,7 +30,7 @@ def tests_using(spec: AssignmentSpec, names: tuple[str, ...]) -> list[str]:
     """Grade ids of the tests whose checked functions are among ``names``."""
     used = []
     for test in spec.tests:
-        called = {n.id for c in test.calls for n in ast.walk(ast.parse(c.expr, mode="eval"))
+        called = {n.id for c in test.calls for n in ast.walk(parsing.parse(c.expr, mode="eval"))
                   if isinstance(n, ast.Name)}
         if called & set(names):
             used.append(test.grade_id)
