@@ -68,7 +68,7 @@ def plot_decision_regions(
     title: str = "",
     colorbar: bool = True,
 ) -> Axes:
-    """Shade :math:`p(y = 1 \\mid x)` over the plane, draw the decision boundary, scatter data.
+    """Shade :math:`p(y = 1 \\mid \\mathbf x)` over the plane, draw the decision boundary, scatter data.
 
     Parameters
     ----------
@@ -96,7 +96,7 @@ def plot_decision_regions(
                        label=f"class {label}", **style)
         ax.legend(frameon=True, loc="upper left")
     if colorbar:
-        ax.figure.colorbar(filled, ax=ax, label="$p(y=1\\mid x)$", shrink=0.8)
+        ax.figure.colorbar(filled, ax=ax, label="$p(y=1\\mid \\mathbf{x})$", shrink=0.8)
     ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title, aspect="equal")
     return ax
 

@@ -80,7 +80,7 @@ def plot_theta_layout(layer_sizes: Sequence[int], ax: Axes | None = None) -> Axe
         for kind, length, shade in [("W", fan_in * fan_out, 0.85), ("b", fan_out, 0.45)]:
             colour = PALETTE[(l - 1) % len(PALETTE)]
             ax.barh(0, length, left=start, color=colour, alpha=shade, edgecolor="k")
-            label = f"vec $W^{{({l})}}$" if kind == "W" else f"$b^{{({l})}}$"
+            label = f"vec $W^{{({l})}}$" if kind == "W" else f"$\\mathbf{{b}}^{{({l})}}$"
             ax.text(start + length / 2, 0.55, f"{label}\n{start}…{start + length - 1}",
                     ha="center", va="bottom", fontsize=8)
             start += length
