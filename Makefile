@@ -31,13 +31,14 @@ book: $(STAMP)  ## build the HTML book into _build/html (notebooks execute, cach
 book-clean:  ## remove the built book and its execution cache
 	rm -rf _build
 
-SYSTEM_TOOLS := chromium chromedriver bwrap npm
+# tool:Debian package; only the packages of missing tools are installed (a machine whose
+# npm comes with NodeSource's nodejs cannot take Debian's npm package: they conflict)
+SYSTEM_TOOLS := chromium:chromium chromedriver:chromium-driver bwrap:bubblewrap npm:npm
 system-deps:  ## install Debian packages the tests use: headless Chromium + driver (page tests), bubblewrap (grading sandbox), npm (axe-core)
-	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
-	if [ -n "$$missing" ]; then echo "installing chromium, chromium-driver, bubblewrap and npm (missing:$$missing)"; \
+	@missing=""; for pair in $(SYSTEM_TOOLS); do command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	    chromium chromium-driver bubblewrap npm >/dev/null; fi
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
 
 node-deps: node_modules/.package-lock.json  ## axe-core for the accessibility test, from package-lock.json (npm ci; no CDN)
 
