@@ -56,6 +56,14 @@ def test_failure_renders_as_its_message_only():
     assert all(len(line) <= WRAP or line.lstrip().startswith(("[", "Z =")) for line in lines[1:])
 
 
+def test_a_function_without_arguments_says_it_has_no_input():
+    """Does a by-hand answer's failure say it takes no arguments instead of an empty input?"""
+    with pytest.raises(CheckFailure) as info:
+        check("linear_by_hand", lambda: (0.0, [0.0, 0.0], 0.0))
+    message = str(info.value)
+    assert "  input:\n    none (this function takes no arguments)\n  expected:" in message
+
+
 def test_long_lines_wrap_under_their_label():
     """Are prose lines wrapped at WRAP with the continuation under the text, words intact?"""
     line = "  likely bug: " + " ".join(["word"] * 60)

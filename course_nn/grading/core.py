@@ -125,9 +125,11 @@ def diagnose(check: Check, case: Case, expected: Any, got: Any) -> str | None:
 
 
 def describe_case(check: Check, case: Case) -> str:
-    """The case's inputs, one per line, named as in the exercise."""
+    """The case's inputs, one per line, named as in the exercise (or that there are none)."""
     from course_nn.grading.compare import format_array
 
+    if not case.args:  # a by-hand answer or a structure: the function takes no arguments
+        return "    none (this function takes no arguments)"
     names = check.arg_names or tuple(f"arg{i}" for i in range(len(case.args)))
     return "\n".join(
         f"    {n} = {format_array(a, indent=7 + len(n))}"
