@@ -235,6 +235,12 @@ ITEMS = [
               " theta[k + i * o:k + i * o + o].copy()))\n"
               "        k += i * o\n"
               "    return out", "starts after both"),
+        Wrong("def vector_to_params(theta, layer_sizes):\n"
+              "    out, k = [], 0\n"
+              "    for i, o in zip(layer_sizes[:-1], layer_sizes[1:]):\n"
+              "        out.append((theta[k:k + i * o].reshape(o, i), theta[k + i * o:k + i * o + o]))\n"
+              "        k += i * o + o\n"
+              "    return out", "share memory with an input"),
     ], right=[
         "def vector_to_params(theta, layer_sizes):\n"
         "    sizes = [int(s) for s in layer_sizes]\n"

@@ -254,6 +254,15 @@ def _confusion_fancy(y_true, y_pred, num_classes):
     return C
 
 
+def _unstack_as_views(theta, layer_sizes):
+    params, k = [], 0
+    for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:], strict=False):
+        params.append((theta[k:k + fan_in * fan_out].reshape(fan_out, fan_in),
+                       theta[k + fan_in * fan_out:k + fan_in * fan_out + fan_out]))
+        k += fan_in * fan_out + fan_out
+    return params
+
+
 #: (check, the task's warning, a function making that mistake)
 WARNED = [
     ("softmax", "subtract each row's own maximum", lambda Z, axis=-1: np.exp(Z - np.max(Z))
@@ -287,6 +296,7 @@ WARNED = [
         sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False)))),
     ("confusion_matrix", "C[y_true, y_pred] += 1 counts a repeated pair only once", _confusion_fancy),
     ("mse", "the mean over all N entries", lambda y_hat, y: float(np.sum((y_hat - y) ** 2))),
+    ("vector_to_params", "must be new arrays", _unstack_as_views),
 ]
 
 

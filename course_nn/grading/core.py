@@ -61,6 +61,10 @@ class Check:
         promises a result "without overflow": a ``FloatingPointError`` fails the case
         with :func:`float_error_advice`, in the notebook and in the hardened grader
         (docs/exercise_items.md, "Stability is graded where the task promises it").
+    fresh_arrays : the task promises that the returned arrays are new: one that shares
+        memory with an input array fails the case (:func:`shares_memory`,
+        :data:`VIEW_PROBLEM`; docs/exercise_items.md, "New arrays where the task
+        promises them").
     """
 
     name: str
@@ -77,12 +81,40 @@ class Check:
     judge: Callable[[Case, Any, Any], str | None] | None = None
     #: Raise NumPy floating-point errors while the student's function runs (see above).
     float_errors: bool = False
+    #: The task promises new arrays: an answer sharing memory with an input (a view of
+    #: it) fails the case with :data:`VIEW_PROBLEM`, in both grading paths.
+    fresh_arrays: bool = False
 
     def cases(self, hidden: bool, seed: int | None = None) -> list[Case]:
         """The public cases, or hidden cases drawn with ``seed``."""
         if not hidden:
             return list(self.public_cases())
         return list(self.hidden_cases(np.random.default_rng(seed)))
+
+
+#: The problem shown when an answer of a ``fresh_arrays`` check is a view of an input.
+VIEW_PROBLEM = ("the arrays it returned share memory with an input (views of it, not new "
+                "arrays): changing one of them would change that input")
+
+
+def array_leaves(obj: Any, depth: int = 8) -> list[np.ndarray]:
+    """The NumPy arrays in ``obj`` (nested tuples, lists and dicts), at most ``depth`` deep."""
+    if isinstance(obj, np.ndarray):
+        return [obj]
+    if depth <= 0:
+        return []
+    parts = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, (tuple, list)) else ()
+    return [leaf for part in parts for leaf in array_leaves(part, depth - 1)]
+
+
+def shares_memory(got: Any, args: Sequence[Any]) -> bool:
+    """Does an array of the answer ``got`` share memory with an array among ``args``?
+
+    ``np.may_share_memory`` compares memory bounds: an input is a fresh array, so an
+    answer inside its bounds is a view of its buffer, and writing to it writes to the
+    input."""
+    inputs = array_leaves(list(args))
+    return any(np.may_share_memory(out, arg) for out in array_leaves(got) for arg in inputs)
 
 
 #: The ``np.errstate`` a check with ``float_errors=True`` runs the student's code under.

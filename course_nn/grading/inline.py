@@ -32,11 +32,13 @@ import numpy as np
 from course_nn.grading.compare import compare_outputs, exception_hint, format_array
 from course_nn.grading.core import (
     FLOAT_ERRORS,
+    VIEW_PROBLEM,
     Case,
     describe_case,
     diagnose,
     float_error_advice,
     get_check,
+    shares_memory,
 )
 
 RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
@@ -147,12 +149,14 @@ def exception_problem(err: Exception) -> str:
     return f"{problem}\n  likely bug: {advice}" if advice else problem
 
 
-def _call_student(func: Callable[..., Any], case: Case,
-                  float_errors: bool = False) -> tuple[Any, str | None]:
-    """Call ``func`` on copies of the inputs; return (output, problem or None).
+def _call_student(func: Callable[..., Any], case: Case, float_errors: bool = False,
+                  fresh_arrays: bool = False) -> tuple[Any, str | None, bool]:
+    """Call ``func`` on copies of the inputs; return (output, problem or None, views).
 
     With ``float_errors`` NumPy's overflow, invalid and divide errors are raised while
-    ``func`` runs, and a ``FloatingPointError`` becomes the problem.
+    ``func`` runs, and a ``FloatingPointError`` becomes the problem. With
+    ``fresh_arrays``, ``views`` says whether the output shares memory with an input; it
+    is a problem only once the values are right (the values are the first lesson).
     """
     args = copy.deepcopy(case.args)
     strict = np.errstate(**FLOAT_ERRORS) if float_errors else contextlib.nullcontext()
@@ -164,15 +168,15 @@ def _call_student(func: Callable[..., Any], case: Case,
         except FloatingPointError as err:
             if not float_errors:
                 raise
-            return RAISED, float_error_advice(str(err))
+            return RAISED, float_error_advice(str(err)), False
     for original, passed in zip(case.args, args, strict=True):
         if isinstance(original, str):
             continue  # e.g. an activation's name: immutable, and not numbers to compare
         if compare_outputs(original, passed, rtol=0, atol=0) is not None:
-            return got, "it modified its input in place; return a new array instead"
+            return got, "it modified its input in place; return a new array instead", False
     if caught:
         print(f"  note: your function warned: {caught[0].category.__name__}: {caught[0].message}")
-    return got, None
+    return got, None, fresh_arrays and shares_memory(got, args)
 
 
 def check(name: str, func: Callable[..., Any], hidden: bool = False, seed: int | None = None) -> None:
@@ -202,13 +206,15 @@ def check(name: str, func: Callable[..., Any], hidden: bool = False, seed: int |
     for number, case in enumerate(cases, start=1):
         expected = spec.reference(*copy.deepcopy(case.args))
         try:
-            got, problem = _call_student(func, case, spec.float_errors)
+            got, problem, views = _call_student(func, case, spec.float_errors, spec.fresh_arrays)
         except NotImplementedError:
             raise not_implemented(name) from None
         except Exception as err:  # the student's code failed: say where and on what
-            got, problem = RAISED, exception_problem(err)
+            got, problem, views = RAISED, exception_problem(err), False
         if problem is None:
             problem = diagnose(spec, case, expected, got)
+        if problem is None and views:
+            problem = VIEW_PROBLEM
         if problem is not None:
             label = f" ({case.label})" if case.label else ""
             replay = f" [seed {seed}]" if hidden else ""

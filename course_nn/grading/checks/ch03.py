@@ -329,6 +329,7 @@ register(Check(
     hidden_cases=_vector_to_params_hidden,
     arg_names=("theta", "layer_sizes"),
     hints=(_hint_unvectorise,),
+    fresh_arrays=True,  # the task: "changing one of them must not change theta"
 ))
 
 

@@ -119,7 +119,8 @@ def draw_cases(sub: Submission, ctx: Context) -> None:
                 packed, structures = [], []
             drawn.append(item)
             calls.append(CallJob(tuple(packed), tuple(structures),
-                                 bool(getattr(item.check, "float_errors", False))))
+                                 bool(getattr(item.check, "float_errors", False)),
+                                 bool(getattr(item.check, "fresh_arrays", False))))
         sub.cases.append(drawn)
         sub.job.tests.append(TestJob(index, tuple(calls)))
     sub.inputs = packer.arrays

@@ -264,7 +264,24 @@ def run_cells(job, namespace, progress, skip):
     return errors, functions
 
 
-def call_case(func, args, np, limit, structure=None, float_errors=False):
+def array_leaves(obj, np, depth=8):
+    """The NumPy arrays in ``obj`` (nested tuples, lists and dicts), at most ``depth`` deep
+    (``course_nn.grading.core.array_leaves``, which the child cannot import)."""
+    if isinstance(obj, np.ndarray):
+        return [obj]
+    if depth <= 0:
+        return []
+    parts = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, (tuple, list)) else ()
+    return [leaf for part in parts for leaf in array_leaves(part, np, depth - 1)]
+
+
+def shares_memory(got, args, np):
+    """Does an array of the answer lie in the memory of an input array (a view of it)?"""
+    inputs = array_leaves(list(args), np)
+    return any(np.may_share_memory(out, arg) for out in array_leaves(got, np) for arg in inputs)
+
+
+def call_case(func, args, np, limit, structure=None, float_errors=False, fresh_arrays=False):
     """Call ``func(*args)``; return (result record, arrays to save)."""
     pristine = copy.deepcopy(args)
     with warnings.catch_warnings(record=True) as caught:
@@ -284,6 +301,8 @@ def call_case(func, args, np, limit, structure=None, float_errors=False):
     record["mutated"] = [i for i, (a, b) in enumerate(zip(pristine, args, strict=True))
                         if not same(a, b, np)]
     try:
+        if fresh_arrays and shares_memory(got, args, np):
+            record["shares_input"] = True
         found = convert(by_structure(got, structure), np, limit) if structure is not None else None
         if found is None or any(problem for _, problem in found):
             found = convert(flatten_output(got, np), np, limit)
@@ -314,7 +333,8 @@ def run_test(job, test, functions, arrays, np, out):
             args = [decode(spec, arrays) for spec in case]
             record, leaves = call_case(func, args, np, job["max_leaf_elements"],
                                        shapes[k] if k < len(shapes) else None,
-                                       bool(call.get("float_errors")))
+                                       bool(call.get("float_errors")),
+                                       bool(call.get("fresh_arrays")))
             for leaf in record.get("leaves", []):
                 if "n" in leaf:
                     key = f"c{number}_k{k}_{leaf['n']}"

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from course_nn.grading.compare import exception_hint, format_array
-from course_nn.grading.core import describe_case, diagnose, float_error_advice
+from course_nn.grading.core import VIEW_PROBLEM, describe_case, diagnose, float_error_advice
 from course_nn.grading.hardened import parsing
 from course_nn.grading.hardened.cases import DrawnCall
 from course_nn.grading.hardened.model import (
@@ -123,6 +123,8 @@ def _judge_case(call: DrawnCall, number: int, record: Any, arrays: dict) -> str 
     except Verdict as verdict:
         raise Verdict(verdict.status, f"{head} failed{inputs}\n  problem: {verdict.message}") from None
     problem = diagnose(call.check, case, call.expected[number], got)
+    if problem is None and record.get("shares_input") and call.check.fresh_arrays:
+        problem = VIEW_PROBLEM  # right values, but views of an input the task said to keep
     if problem is not None:
         raise Verdict(FAILED, f"{head} failed{inputs}\n  expected: "
                               f"{format_array(call.expected[number])}\n  got:      "

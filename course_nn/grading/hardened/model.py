@@ -166,6 +166,7 @@ class CallJob:
     cases: tuple[JSON, ...] = ()  # per case: the packed arguments (see ``cases.Packer``)
     structures: tuple[JSON, ...] = ()  # per case: ``"leaf"`` or a list of parts
     float_errors: bool = False
+    fresh_arrays: bool = False  # an answer sharing memory with an input fails (a view)
 
 
 @dataclass(frozen=True)
