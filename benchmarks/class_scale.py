@@ -11,7 +11,9 @@ and the grader's overhead::
 where a child's run time is the wall time of its runs (``SubmissionResult.child_seconds``,
 all attempts). 1.0 means the cores did nothing but run students' code; the target is
 at most 1.3. The grader's own CPU time (this process, children excluded) is printed
-too: it is where the rest goes (references of hidden cases are computed here).
+too: it is where the rest goes (references of hidden cases are computed here). Last,
+the class report is built on the batch (``course-nn report``: similarity over every pair
+of students is its quadratic step) and its time printed.
 Design: docs/instructor.md, "Grading a class in shards".
 
     python benchmarks/class_scale.py --n 1000
@@ -36,6 +38,7 @@ from course_nn.grading.hardened import grade_assignment  # noqa: E402
 from course_nn.grading.hardened import testing as T  # noqa: E402
 from course_nn.grading.hardened.pipeline import default_jobs  # noqa: E402
 from course_nn.grading.hardened.sandbox import Limits  # noqa: E402
+from course_nn.grading.report import build_report, write_report  # noqa: E402
 from tests.mixed_class import A, mixed_class  # noqa: E402
 
 
@@ -82,6 +85,10 @@ def main() -> None:
               f"{grader_cpu:.1f} s ({grader_cpu / args.n:.3f} s per submission)")
         print(f"overhead = wall / (children's time / cores) = "
               f"{overhead(wall, children, args.jobs):.2f} (target <= 1.3)")
+        start = time.perf_counter()
+        page = write_report(build_report(A, report.out, course / "submitted"), report.out)
+        print(f"class report (course-nn report): {time.perf_counter() - start:.1f} s for "
+              f"{args.n} submissions, {page.stat().st_size / 1e6:.1f} MB")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
