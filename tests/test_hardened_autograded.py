@@ -24,6 +24,7 @@ from course_nn.grading.hardened import Limits, grade_assignment
 from course_nn.grading.hardened import testing as T
 from course_nn.grading.hardened.assignment import load_spec, nbgrader_meta
 from course_nn.grading.hardened.autograded import NO_RESPONSE, load_config, source_cells
+from course_nn.grading.hardened.sanitise import sanitise_markdown
 from course_nn.release import tool_env
 
 pytestmark = [pytest.mark.grading, pytest.mark.slow]
@@ -113,7 +114,8 @@ def test_checksums_and_metadata_are_nbgraders(graded):
     assert compute_checksum(by_id(autograded(course, "partial"))[WRITTEN]) == \
         sources[WRITTEN].checksum  # left as released
     honest = by_id(autograded(course, "honest"))[WRITTEN]
-    assert honest.source == ANSWER and compute_checksum(honest) != sources[WRITTEN].checksum
+    assert honest.source == sanitise_markdown(ANSWER)  # stored as clean HTML (step 13)
+    assert ANSWER in honest.source and compute_checksum(honest) != sources[WRITTEN].checksum
 
 
 def test_test_cell_outputs_are_the_verdicts(graded):
@@ -230,7 +232,8 @@ def test_student_markdown_runs_nothing_in_formgrader(graded):
     student_part = page[page.index("My answer"):]
     for bad in ("<script>alert", "<img", 'href="javascript', "JaVaScript:alert(3)\">"):
         assert bad not in student_part, bad
-    assert 'href="blocked-javascript:alert(2)"' in student_part  # a dead relative link
+    assert "[see](javascript:alert(2))" in student_part  # no link: shown as text
+    assert "javascript:" not in student_part.lower().replace("[see](javascript:", "")
     assert page.count("My answer") == 2 and "a &lt; b" in page  # shown as text
     assert "<script>alert('raw')" not in page
     instructor = T.read(course / "solutions" / A / f"{A}.ipynb")

@@ -17,9 +17,12 @@ nbgrader would have executed the test cells:
   checksum, and a locked cell (test cells) the instructor's source (``OverwriteCells``);
   a deleted grade cell is put back after the instructor cell before it;
 * the kernelspec is the instructor's (``OverwriteKernelspec``);
-* Markdown the student wrote is defanged (:func:`defang_markdown`): formgrader renders
-  it with raw HTML and live links in the instructor's logged-in page, where a
-  ``<script>`` could grade, or run code, as the instructor. Instructor text is kept;
+* Markdown the student wrote is sanitised (:func:`.sanitise.sanitise_cells`: parsed
+  as CommonMark, cleaned by nh3 with an allow-list, stored as one HTML block nbconvert
+  passes through): formgrader renders it with raw HTML, live links and heading ids in
+  the instructor's logged-in page, where a script link could grade, or run code, as
+  the instructor, and an ``id`` equal to a grade id would capture that grade box.
+  Instructor text (the released stub included) is kept;
 * each test cell's outputs are the grader's verdict: nothing when it passed, an
   ``error`` output (status and message) when it did not, a ``stdout`` stream when it
   passed with a flag, so ``nbgrader.utils.determine_grade`` reads the grader's points.
@@ -55,12 +58,11 @@ from course_nn.grading.hardened.model import (
     SubmissionResult,
     TestResult,
 )
+from course_nn.grading.hardened.sanitise import sanitise_cells
 from course_nn.grading.hardened.text import clean
 
 NO_RESPONSE = "No response."  # nbgrader's auto_comment for an untouched answer cell
 CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # nbformat 4.5's cell id
-TAG_START = re.compile(r"<(?=[A-Za-z/!?])")  # an HTML tag, comment or autolink begins
-SCRIPT_URL = re.compile(r"(?i)\b(javascript|vbscript|data)(\s*):")
 
 
 @dataclass(frozen=True)
@@ -208,21 +210,6 @@ def _error(status: str, message: str) -> dict[str, Any]:
             "evalue": lines[0], "traceback": [f"course-nn grade: {clean(status)}", *lines]}
 
 
-def defang_markdown(text: str) -> str:
-    """Markdown that renders as the student wrote it but runs nothing in formgrader.
-
-    A ``<`` that would open a tag becomes ``&lt;`` (shown as ``<``), and a
-    ``javascript:``, ``vbscript:`` or ``data:`` URL loses its scheme (``blocked-...``).
-    ``a < b`` and the stub ``YOUR ANSWER HERE`` are unchanged.
-
-    Examples
-    --------
-    >>> defang_markdown('<img src=x onerror="alert(1)"> [a](javascript:go()) a < b')
-    '&lt;img src=x onerror="alert(1)"> [a](blocked-javascript:go()) a < b'
-    """
-    return SCRIPT_URL.sub(r"blocked-\1\2:", TAG_START.sub("&lt;", text))
-
-
 def _student_cell(cell: dict[str, Any]) -> dict[str, Any]:
     """A student cell reduced to what nbgrader's sanitizing keeps: type and cleaned source."""
     kind = cell.get("cell_type") if cell.get("cell_type") in ("code", "markdown", "raw") else "raw"
@@ -248,7 +235,8 @@ def merged_cells(student: list[Any], sources: dict[str, SourceCell],
                  trusted: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """The student's cells, sanitized as above, with deleted grade cells put back.
 
-    ``trusted``: the instructor's Markdown sources (normalised), kept as they are."""
+    ``trusted``: the instructor's Markdown sources (normalised), kept as they are; any
+    other Markdown or raw cell is sanitised (idempotent: a cell already sanitised stays)."""
     cells: list[dict[str, Any]] = []
     seen: set[str] = set()
     for raw in student:
@@ -260,9 +248,12 @@ def merged_cells(student: list[Any], sources: dict[str, SourceCell],
         if grade_id in sources and grade_id not in seen:
             seen.add(grade_id)
             cell = _overwrite(cell, sources[grade_id])
-        if cell["cell_type"] != "code" and normalise(cell["source"]) not in trusted:
-            cell["source"] = defang_markdown(cell["source"])
         cells.append(cell)
+    untrusted = [c for c in cells if c["cell_type"] != "code"
+                 and normalise(c["source"]) not in trusted]
+    for cell, source in zip(untrusted, sanitise_cells([c["source"] for c in untrusted]),
+                            strict=True):
+        cell["source"] = source
     order = list(sources)
     for index, grade_id in enumerate(order):
         if grade_id in seen or not sources[grade_id].grade:
@@ -325,7 +316,8 @@ def autograde(student: str, nb: dict[str, Any], spec: AssignmentSpec,
               sources: dict[str, SourceCell], result: SubmissionResult) -> Autograded:
     """The autograded notebook of one gradable submission and its gradebook rows."""
     tests = {t.test: t for t in result.tests}
-    trusted = frozenset(normalise(c.source) for c in spec.cells if c.cell_type != "code")
+    trusted = frozenset(normalise(c.source) for c in spec.cells if c.cell_type != "code") \
+        | {normalise(c.source) for c in sources.values() if c.cell_type != "code"}  # stubs
     cells = merged_cells(nb.get("cells") or [], sources, trusted)
     _finish(cells, tests)
     grades, comments = cell_grades(cells, tests)
@@ -388,7 +380,11 @@ def read_autograded(folder: Path, spec: AssignmentSpec, results: list[Submission
     shards by ``course-nn merge``); links are not followed, sizes are capped. Times come
     from ``submitted/<student>/<assignment>/timestamp.txt`` when that folder is here."""
     from course_nn.grading.hardened.load import MAX_NOTEBOOK_BYTES, read_limited
+    from course_nn.grading.hardened.pipeline import discover
 
+    # ids map to folders as the grader found them (a hashed id is not a folder name, and a
+    # folder named like a classmate's hashed id must not lend that classmate its time)
+    folders = dict(discover(submitted, spec.name)) if submitted and submitted.is_dir() else {}
     made = {}
     for result in results:
         path = folder / result.student / spec.name / spec.notebook
@@ -400,9 +396,9 @@ def read_autograded(folder: Path, spec: AssignmentSpec, results: list[Submission
         except Exception:  # missing or unreadable: the student gets nbgrader's missing rows
             continue
         grades, comments = cell_grades(cells, {t.test: t for t in result.tests})
-        stamp = (submission_timestamp(submitted / result.student / spec.name)
-                 if submitted is not None and not (submitted / result.student).is_symlink()
-                 else None)
+        own = folders.get(result.student)
+        stamp = (submission_timestamp(own)
+                 if own is not None and not own.parent.is_symlink() else None)
         made[result.student] = Autograded(result.student, nb, grades, comments, stamp)
     return made
 

@@ -59,8 +59,12 @@ def _alembic_on_path() -> None:
 
 
 def _set_rows(gb, notebook: str, spec: AssignmentSpec, result: SubmissionResult,
-              made: Autograded | None) -> None:
-    """One student's grade and comment rows, as ``SaveAutoGrades`` sets them."""
+              made: Autograded | None, unchanged: frozenset[str] | None = None) -> None:
+    """One student's grade and comment rows, as ``SaveAutoGrades`` sets them.
+
+    ``SaveAutoGrades`` flags every hand-scored cell for review again; a written answer
+    in ``unchanged`` (its source is the one the hand grade was given on) keeps its hand
+    grade as it is, review flag included."""
     from nbgrader.api import MissingEntry
 
     if made is None:  # no notebook read: nbgrader's "No submitted file" (all 0, none to grade)
@@ -75,6 +79,8 @@ def _set_rows(gb, notebook: str, spec: AssignmentSpec, result: SubmissionResult,
         except MissingEntry:
             continue
         grade.auto_score = row.auto_score
+        if grade.manual_score is not None and row.grade_id in (unchanged or ()):
+            continue  # graded by hand, answer unchanged: the hand grade stands
         grade.needs_manual_grade = grade.manual_score is not None or row.auto_score is None
     for row in made.comments:
         try:
@@ -86,10 +92,15 @@ def _set_rows(gb, notebook: str, spec: AssignmentSpec, result: SubmissionResult,
 
 def write_gradebook(db_url: str, spec: AssignmentSpec, results: list[SubmissionResult],
                     made: dict[str, Autograded] | None = None,
-                    sources: dict[str, SourceCell] | None = None) -> None:
-    """Record every student's rows (re-grading overwrites the automatic ones and keeps
-    the hand-given scores and comments). ``made``: the autograded notebooks by student
-    (:func:`.autograded.autograde_batch`); ``sources``: :func:`.autograded.source_cells`."""
+                    sources: dict[str, SourceCell] | None = None,
+                    unchanged: dict[str, frozenset[str]] | None = None) -> None:
+    """Record the rows of the students of ``results`` (re-grading overwrites the automatic
+    ones and keeps the hand-given scores and comments; other students' rows are not
+    touched). ``made``: the autograded notebooks by student
+    (:func:`.autograded.autograde_batch`); ``sources``: :func:`.autograded.source_cells`;
+    ``unchanged``: per student, the written answers whose hand grade stands
+    (:func:`.publish.unchanged_answers`; without it every hand grade is flagged for
+    review, as ``nbgrader autograde`` does)."""
     from nbgrader.api import Gradebook, MissingEntry
     from sqlalchemy.exc import SAWarning
 
@@ -110,5 +121,6 @@ def write_gradebook(db_url: str, spec: AssignmentSpec, results: list[SubmissionR
                 gb.add_submission(spec.name, result.student)
             if stamp is not None:  # timestamp.txt, as nbgrader autograde records it
                 gb.update_or_create_submission(spec.name, result.student, timestamp=stamp)
-            _set_rows(gb, notebook, spec, result, made.get(result.student))
+            _set_rows(gb, notebook, spec, result, made.get(result.student),
+                      (unchanged or {}).get(result.student))
             gb.db.commit()
