@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--seed", type=int,
                        help="one seed for every student's hidden cases: reproducible runs and "
                             "shards, references computed once [a fresh seed per submission]")
+    grade.add_argument("--student", nargs="+", metavar="ID", dest="only",
+                       help="grade again only these students (ids as in summary.csv: the "
+                            "folder names in submitted/); everyone else's rows, pages, "
+                            "notebooks and gradebook rows stay as they are")
+    grade.add_argument("--regrade", action="store_true",
+                       help="grade every student again, also those whose submission is "
+                            "unchanged since their stored result (default: they are kept)")
     grade.add_argument("--no-gradebook", action="store_true",
                        help="do not write the scores to nbgrader's gradebook")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -110,14 +117,15 @@ def grade(args: argparse.Namespace) -> int:
             args.assignment, course=args.course, submitted=args.submitted, out=args.out,
             source=args.source, jobs=args.jobs, limits=_limits(args), shard_of=args.shard,
             isolation=args.isolation, gradebook=not args.no_gradebook, progress=not args.quiet,
-            unsafe=args.unsafe, seed=args.seed)
+            unsafe=args.unsafe, seed=args.seed, only=args.only, regrade=args.regrade)
     except GradingError as err:
         print(f"course-nn grade: error: {err}", file=sys.stderr)
         return 1
-    n = len(report.results)
+    n = len(report.graded)
     each = report.seconds / n if n else 0.0
     print(f"graded {n} submission(s) of {args.assignment} in {report.seconds:.1f} s "
-          f"({each:.2f} s each; sandbox: {report.sandbox})", file=sys.stderr)
+          f"({each:.2f} s each; sandbox: {report.sandbox}); {len(report.results)} student(s) "
+          "in the outputs", file=sys.stderr)
     for note in report.notes:
         print(note, file=sys.stderr)
     print(f"grades: {report.out / 'grades.csv'}\nsummary: {report.out / 'summary.csv'}\n"

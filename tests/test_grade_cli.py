@@ -129,3 +129,34 @@ def test_every_assignment_grades_honest_full_and_stub_zero(tmp_path, assignment)
     assert scores["honest"][0] == scores["honest"][1] > 0, report.results[0].tests
     assert scores["stub"][0] == 0
     assert all(t.status == "passed" for t in report.results[0].tests)
+
+
+def test_student_and_resume_from_the_command_line(course, tmp_path):
+    """`--student bob` grades bob alone and keeps the class's rows; a plain rerun grades
+    nobody (unchanged, said on stderr); an unknown id is exit 1 naming it."""
+    out = ["--course", str(course), "--out", str(tmp_path / "out"), "--no-gradebook",
+           "--quiet", "--jobs", "2", "--timeout", "10"]
+    assert course_nn("grade", A, *out).returncode == 0
+    summary = (tmp_path / "out" / "summary.csv").read_bytes()
+    run = course_nn("grade", A, *out, "--student", "bob")
+    assert run.returncode == 0, run.stderr
+    assert "graded 1 submission(s)" in run.stderr and "3 student(s) in the outputs" in run.stderr
+    with (tmp_path / "out" / "summary.csv").open() as fh:
+        scores = {r["student"]: float(r["score"]) for r in csv.DictReader(fh)}
+    assert scores == {"ann": MAX, "bob": MAX - MSE, "cat": 0}
+    ann = [line for line in summary.splitlines() if line.startswith(b"ann,")]
+    assert ann and ann[0] in (tmp_path / "out" / "summary.csv").read_bytes().splitlines()
+    run = course_nn("grade", A, *out)
+    assert run.returncode == 0 and "graded 0 submission(s)" in run.stderr
+    assert "3 submission(s) unchanged since their stored result" in run.stderr
+    run = course_nn("grade", A, *out, "--student", "nobody")
+    assert run.returncode == 1 and "no submission of 'nobody'" in run.stderr
+
+
+def test_student_and_regrade_options_parse():
+    from course_nn.cli import build_parser
+
+    args = build_parser().parse_args(["grade", A, "--regrade", "--student", "ann", "bob"])
+    assert args.only == ["ann", "bob"] and args.regrade
+    args = build_parser().parse_args(["grade", A])
+    assert args.only is None and not args.regrade

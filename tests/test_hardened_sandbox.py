@@ -62,8 +62,10 @@ def test_grading_refuses_without_tree_limits_unless_unsafe(monkeypatch):
 
 
 def test_the_budget_is_one_total_for_the_submission():
+    """startup + timeout x (instructor steps and tests) + the added cells' fixed allowance."""
     limits = sandbox.Limits(timeout=2, startup=5)
-    assert limits.budget(10) == 25
+    assert limits.added_allowance == 2 * 2
+    assert limits.budget(10) == 5 + 2 * 10 + 4
     assert limits.tree_bytes > limits.memory_mb * 2**20
 
 
@@ -94,7 +96,7 @@ def test_the_job_has_one_serialisation_the_child_reads():
     job = Job([CellStep("setup", "x = 1"), CollectStep("test_f", 0, ("f", "g"))],
               [GradeJob(0, ())], max_leaf_elements=7)
     data = json.loads(job.to_json(Launch(("/site",), ("/usr",), True, (0,), (1,))))
-    assert data["steps"] == [{"id": "setup", "source": "x = 1", "kind": "cell"},
+    assert data["steps"] == [{"id": "setup", "source": "x = 1", "kind": "cell", "added": False},
                              {"id": "test_f", "test": 0, "exprs": ["f", "g"], "kind": "collect"}]
     assert data["tests"] == [{"index": 0, "calls": []}] and data["max_leaf_elements"] == 7
     assert (data["site_paths"], data["landlock"], data["skip_steps"], data["skip_tests"]) == (

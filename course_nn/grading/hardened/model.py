@@ -120,6 +120,9 @@ class TestResult:
     max_points: float
     message: str = ""
     flags: list[str] = field(default_factory=list)
+    #: the likely bug the judge named from the check's hints ("" if none): the class
+    #: report counts these, never text found in a message
+    diagnosis: str = ""
 
 
 @dataclass(frozen=True)
@@ -142,11 +145,13 @@ class AddedCell:
 # --- the job handed to the child (docs/grading.md, 6-8): one serialisation -----------
 @dataclass(frozen=True)
 class CellStep:
-    """Run one cell's source in the child's namespace."""
+    """Run one cell's source in the child's namespace (``added``: a cell the student
+    added, which shares ``Limits.added_allowance`` with the other added cells)."""
 
     id: str
     source: str
     kind: str = "cell"
+    added: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ whole), so a failed run leaves the previous outputs untouched, never a mix. Text
 that a spreadsheet would evaluate (leading ``= + - @``, tab or carriage return) are
 neutralised with a leading apostrophe. Feedback file names are unique per student id;
 summary.csv names each student's page (``feedback`` column). The page itself is
-:mod:`.feedback`.
+:mod:`.feedback`. A batch passes every stored result of the assignment (:mod:`.store`),
+not only the students it graded, so a partial run rewrites everyone else's rows and
+pages with the same bytes.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from course_nn.grading.hardened.feedback import HandGrade, feedback_html
 from course_nn.grading.hardened.model import AssignmentSpec, SubmissionResult
 from course_nn.grading.hardened.text import clean
 
-GRADES_COLUMNS = ("student", "test", "status", "points", "max_points", "message")
+#: ``diagnosis``: the likely bug the judge named (``TestResult.diagnosis``), for the report.
+GRADES_COLUMNS = ("student", "test", "status", "points", "max_points", "message", "diagnosis")
 #: ``feedback``: the student's page, relative to ``feedback/`` (the class report links it).
 SUMMARY_COLUMNS = ("student", "score", "max_score", "flags", "feedback")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -88,10 +91,10 @@ def grades_rows(results: list[SubmissionResult]) -> list[list[str]]:
         for t in result.tests:
             try:
                 rows.append([cell(result.student), cell(t.test), cell(t.status), number(t.points),
-                             number(t.max_points), cell(t.message)])
+                             number(t.max_points), cell(t.message), cell(t.diagnosis)])
             except Exception as err:  # a row never stops the batch
                 rows.append([cell(result.student), cell(getattr(t, "test", "?")), "ungradable",
-                             "0", "0", cell(f"this row could not be written: {err!r}")])
+                             "0", "0", cell(f"this row could not be written: {err!r}"), ""])
     return rows
 
 

@@ -9,7 +9,6 @@ to end a submission early (every test ungradable); nothing ends the batch.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import time
@@ -18,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from course_nn.grading.hardened import cases, judge, load, results, scan, script, structure
+from course_nn.grading.hardened import cases, judge, load, results, scan, script, structure, text
 from course_nn.grading.hardened.model import Context, Submission, SubmissionResult, Ungradable
 from course_nn.grading.hardened.sandbox import Launcher, Limits
 from course_nn.grading.hardened.text import clean
@@ -37,6 +36,8 @@ def run_child(sub: Submission, ctx: Context) -> None:
         sub.run = ctx.launcher.run(box.root, sub.job, box.mounted)
         sub.child_seconds = time.perf_counter() - start
         results.read_results(sub, box.root / "rw" / "out")
+    for reason in sub.run.flags:  # the time budget or the added cells' allowance ran out
+        sub.flag(reason)
     if sub.run.forged:
         sub.flag(f"wrote {sub.run.forged} forged line(s) to the grader's progress pipe "
                  "(ignored)")
@@ -61,6 +62,8 @@ def grade_submission(student: str, folder: Path, ctx: Context,
     stay inside it, with no link on the way."""
     start = time.perf_counter()
     sub = Submission(clean(student, 200), folder, root)
+    if root is not None and folder.parent.name != student:  # a hashed id: name the folder
+        sub.flag(text.renamed_flag(folder.parent.name, student))
     try:
         for step in STEPS:
             step(sub, ctx)
@@ -79,21 +82,22 @@ def grade_submission(student: str, folder: Path, ctx: Context,
         peak_bytes=run.peak_bytes if run else 0)
 
 
-def student_id(name: str) -> str:
-    """The student id reported for a folder name: the name itself when it is clean text,
-    else its cleaned form plus a hash of the raw name (two hostile names never merge)."""
-    shown = clean(name, 200)
-    if shown == name:
-        return name
-    return f"{shown}~{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+def student_id(name: str, hashed: bool = False) -> str:
+    """The student id written for a folder name (gradebook, autograded/, CSVs, feedback,
+    shards): the name when it is a safe token, else a readable prefix and a hash of the
+    raw name (:func:`.text.student_id`; docs/grading.md, "1. Entry: hostile strings")."""
+    return text.student_id(name, hashed)
 
 
 def discover(submitted: Path, assignment: str) -> list[tuple[str, Path]]:
-    """(student, folder) for every student folder of ``submitted/`` (nbgrader layout).
+    """(student id, folder) for every student folder of ``submitted/`` (nbgrader layout).
 
-    Links are listed too (never followed): they end as ungradable rows, not silence."""
-    return [(student_id(p.name), p / assignment) for p in sorted(submitted.iterdir())
-            if not p.name.startswith(".") and (p.is_symlink() or p.is_dir())]
+    Ids are distinct even case-insensitively (:func:`.text.student_ids`). Links are
+    listed too (never followed): they end as ungradable rows, not silence."""
+    folders = [p for p in sorted(submitted.iterdir())
+               if not p.name.startswith(".") and (p.is_symlink() or p.is_dir())]
+    ids = text.student_ids(p.name for p in folders)
+    return [(ids[p.name], p / assignment) for p in folders]
 
 
 def shard(items: list, k: int, n: int) -> list:
@@ -102,26 +106,55 @@ def shard(items: list, k: int, n: int) -> list:
 
 
 def grade_batch(students: list[tuple[str, Path]], ctx: Context, jobs: int,
-                progress: bool = True) -> list[SubmissionResult]:
+                progress: bool = True,
+                on_result: Callable[[str, SubmissionResult, int | None], None] | None = None,
+                ) -> list[SubmissionResult]:
     """Grade in parallel (the children are processes; threads wait on them and judge).
+
+    Each submission's hidden seed is chosen here (``ctx.seed``, else a fresh one) so it
+    can be stored with the result: ``on_result(student, result, seed)`` is called in this
+    thread as each submission finishes (docs/grading.md, "11. Outputs": the store). An
+    exception there, or a KeyboardInterrupt, cancels the submissions not started yet.
 
     The judging threads compute references with NumPy (and PyTorch) in this process, so
     the BLAS and OpenMP pools are held to one thread each for the batch: the parallelism
     is the submissions', and OpenBLAS called from several Python threads at once beside
     PyTorch's OpenMP pool can spin for minutes on two cores.
     """
+    import dataclasses
+    import secrets
+
     from threadpoolctl import threadpool_limits
     from tqdm import tqdm
+
+    def one(student: str, folder: Path) -> tuple[SubmissionResult, int]:
+        seed = ctx.seed if ctx.seed is not None else secrets.randbits(32)
+        own = ctx if ctx.seed is not None else dataclasses.replace(ctx, seed=seed)
+        try:
+            return grade_submission(student, folder, own, ctx.submitted), seed
+        finally:
+            if ctx.seed is None:  # this submission's hidden draws are not shared: drop them
+                for key in [k for k in list(ctx.drawn)
+                            if isinstance(k, tuple) and len(k) == 3 and k[1] and k[2] == seed]:
+                    ctx.drawn.pop(key, None)
 
     done: list[SubmissionResult] = []
     with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool, tqdm(
         total=len(students), unit="submission", file=sys.stderr, disable=not progress,
         desc=f"grading {ctx.spec.name}", dynamic_ncols=True,
     ) as bar:
-        futures = [pool.submit(grade_submission, s, f, ctx, ctx.submitted) for s, f in students]
-        for future in as_completed(futures):
-            done.append(future.result())
-            bar.update()
+        futures = {pool.submit(one, s, f): s for s, f in students}
+        try:
+            for future in as_completed(futures):
+                result, seed = future.result()
+                if on_result is not None:
+                    on_result(futures[future], result, seed)
+                done.append(result)
+                bar.update()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
     return sorted(done, key=lambda r: r.student)
 
 

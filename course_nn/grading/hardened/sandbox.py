@@ -30,12 +30,18 @@ job and the inputs: written by the grader, read-only to the child, rewritten bef
 each start) and ``rw/`` (``work/``, the student's working directory, and ``out/``, the
 answers). After a timeout or crash the child is started again with the guilty step
 skipped, so the student's other tests are still graded.
+
+Time (docs/grading.md, "8. Run", **Time**): each step has ``timeout`` seconds; the cells
+the student added share one allowance (``Limits.added_allowance``) over every attempt,
+and when it runs out the running added cell is stopped and no added cell runs again;
+the submission has one budget (:meth:`Limits.budget`) that added cells never grow.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import math
 import os
 import resource
 import selectors
@@ -49,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_nn.grading.hardened import cgroup, scratch
-from course_nn.grading.hardened.model import CRASHED, TIMEOUT, Job, Launch
+from course_nn.grading.hardened.model import CRASHED, TIMEOUT, CellStep, Job, Launch
 
 CHILD = Path(__file__).with_name("child.py")
 OUTPUT_HEAD = 32_000  # bytes of stdout/stderr kept for the feedback
@@ -64,18 +70,32 @@ class Limits:
 
     ``memory_mb`` bounds each process (address space) and the whole tree (cgroup);
     ``processes`` the tree's tasks; ``disk_mb`` and ``inodes`` the scratch folder;
-    :meth:`budget` is the one wall-clock budget of a submission, over all restarts."""
+    :meth:`budget` is the one wall-clock budget of a submission, over all restarts;
+    ``added_timeouts`` sets :attr:`added_allowance`, the time all added cells share."""
 
     timeout: float = 30.0
     startup: float = 60.0  # interpreter start and ``import numpy`` on a loaded machine
+    # All the cells a student added share this many step timeouts, whatever their number
+    # (one minute at the default 30 s): helper cells take milliseconds, an exploration
+    # cell a few seconds; 1,000 sleeping cells no longer stall the class for hours.
+    added_timeouts: float = 2.0
     memory_mb: int = 2048
     file_mb: int = 64
     processes: int = 256
     disk_mb: int = 256
     inodes: int = 10_000
 
+    @property
+    def added_allowance(self) -> float:
+        """Seconds all the cells a student added share, over every attempt."""
+        return self.added_timeouts * self.timeout
+
     def budget(self, steps: int) -> float:
-        return self.startup + self.timeout * max(steps, 1)
+        """The submission's one wall-clock budget, over every restart: ``startup``, one
+        ``timeout`` per instructor step (the released notebook's cells and collectors)
+        and per test, and the fixed :attr:`added_allowance`; ``steps`` never counts the
+        cells the student added, so they cannot grow it (see :func:`job_budget`)."""
+        return self.startup + self.timeout * max(steps, 1) + self.added_allowance
 
     @property
     def tree_bytes(self) -> int:
@@ -84,6 +104,72 @@ class Limits:
         shared libraries, so a single process meets its own limit first (a clean
         ``MemoryError``) and only a tree of processes meets this one."""
         return (self.memory_mb + self.disk_mb + 256) * 1024 * 1024
+
+
+def added_steps(job: Job) -> frozenset[int]:
+    """Indices of the job's steps that are cells the student added."""
+    return frozenset(i for i, step in enumerate(job.steps)
+                     if isinstance(step, CellStep) and step.added)
+
+
+def job_budget(limits: Limits, job: Job) -> float:
+    """The wall-clock budget of one submission's job: its instructor steps and tests
+    (``Limits.budget``); the cells the student added only share the fixed allowance."""
+    return limits.budget(len(job.steps) - len(added_steps(job)) + len(job.tests))
+
+
+@dataclass
+class AddedTime:
+    """The running time of the student's added cells, over every attempt of a submission:
+    together they may use ``allowance`` seconds (``Limits.added_allowance``)."""
+
+    allowance: float
+    steps: frozenset[int] = frozenset()  # indices of the added steps in the job
+    used: float = 0.0
+    spent: bool = False  # the allowance ran out: an added cell was stopped, none runs again
+    stopped: int | None = None  # the step that was running when it ran out
+
+    @property
+    def left(self) -> float:
+        return max(self.allowance - self.used, 0.0)
+
+
+class StepClock:
+    """The deadlines of one attempt: the running step's ``timeout`` (``startup`` until
+    the child is ready), the allowance left to added cells while one runs, and the
+    submission's overall end. Charges each added step's time to :class:`AddedTime`."""
+
+    def __init__(self, limits: Limits, added: AddedTime, overall: float, now: float):
+        self.limits, self.added, self.overall = limits, added, overall
+        self.deadline = now + limits.startup
+        self.added_deadline = math.inf
+        self.added_start: float | None = None  # when the running added step began
+
+    def step(self, last: tuple[str, int] | None, now: float) -> None:
+        """A new step began (``last``: the child's latest ``("S", i)``/``("T", t)``)."""
+        self.stop(now)
+        self.deadline = now + self.limits.timeout
+        if last is not None and last[0] == "S" and last[1] in self.added.steps:
+            self.added_start, self.added_deadline = now, now + self.added.left
+        else:
+            self.added_deadline = math.inf
+
+    def finish(self, now: float) -> None:
+        """The child said it is done: a short drain, no added step runs any more."""
+        self.stop(now)
+        self.deadline = min(self.deadline, now + DRAIN)
+        self.added_deadline = math.inf
+
+    def stop(self, now: float) -> None:
+        """Charge the running added step (if any) up to ``now``."""
+        if self.added_start is not None:
+            self.added.used += max(now - self.added_start, 0.0)
+            self.added_start = None
+
+    def end(self) -> tuple[float, str]:
+        """The first deadline and which it is: ``"step"``, ``"added"`` or ``"budget"``."""
+        return min((self.deadline, "step"), (self.added_deadline, "added"),
+                   (self.overall, "budget"))
 
 
 @dataclass
@@ -102,6 +188,7 @@ class Attempt:
     forged: int = 0  # progress lines that did not follow the job (the student wrote them)
     peak_bytes: int = 0  # the tree's peak memory (cgroup), 0 when unknown
     oom_kills: int = 0
+    expired: str | None = None  # the deadline that ended it: "step", "added" or "budget"
 
 
 @dataclass
@@ -113,6 +200,25 @@ class RunOutcome:
     startup_failure: tuple[str, str] | None = None
     attempts: list[Attempt] = field(default_factory=list)
     budget_spent: bool = False  # the total wall-clock budget ran out
+    budget: float = 0.0  # that budget, in seconds
+    added: AddedTime | None = None  # the time the added cells used
+    stopped_cell: str = ""  # the added cell stopped when their allowance ran out
+    skipped_added: int = 0  # added cells not run because of that
+
+    @property
+    def flags(self) -> list[str]:
+        """What the instructor should know about the run, in the student's words."""
+        found = []
+        if self.added is not None and self.added.spent:
+            found.append(
+                f"the cells you added used up the {self.added.allowance:g} s of running time "
+                f"they share (they ran for {self.added.used:.1f} s in all): {self.stopped_cell} "
+                f"was stopped, and the other {self.skipped_added} added cell(s) were skipped "
+                "from then on")
+        if self.budget_spent:
+            found.append(f"used up its time budget ({self.budget:g} s): the tests not answered "
+                         "by then are timeouts with no points")
+        return found
 
     @property
     def forged(self) -> int:
@@ -251,12 +357,13 @@ def _enter(procs_files: list[str], limits: list[tuple[int, int, int]]) -> None:
         resource.setrlimit(which, (soft, hard))
 
 
-def rlimits(limits: Limits, steps: int, tree_limited: bool = False) -> list[tuple[int, int, int]]:
-    """(resource, soft, hard): address space, CPU seconds (the whole budget; SIGXCPU at the
-    soft limit tells a CPU timeout from a kill), file size, no core dumps, and processes
-    when no cgroup counts them (``RLIMIT_NPROC`` counts every process of the user)."""
+def rlimits(limits: Limits, seconds: float, tree_limited: bool = False) -> list[tuple[int, int, int]]:
+    """(resource, soft, hard): address space, CPU seconds (``seconds``, what is left of the
+    budget; SIGXCPU at the soft limit tells a CPU timeout from a kill), file size, no core
+    dumps, and processes when no cgroup counts them (``RLIMIT_NPROC`` counts every
+    process of the user)."""
     mib = 1024 * 1024
-    cpu = int(limits.budget(steps)) + 1
+    cpu = math.ceil(max(seconds, 0)) + 1
     found = [
         (resource.RLIMIT_AS, limits.memory_mb * mib, limits.memory_mb * mib),
         (resource.RLIMIT_CPU, cpu, cpu + 5),
@@ -361,12 +468,10 @@ class _Watch:
         setattr(self.attempt, f"{name}_total", getattr(self.attempt, f"{name}_total") + len(data))
 
 
-def _pump(proc: subprocess.Popen, progress_fd: int, watch: _Watch, limits: Limits,
-          overall: float) -> bool:
-    """Read the child's pipes until it ends; False when a deadline passed (the step's
-    own, or ``overall``, the monotonic end of the submission's total budget)."""
-    start = time.monotonic()
-    deadline = start + limits.startup
+def _pump(proc: subprocess.Popen, progress_fd: int, watch: _Watch, clock: StepClock) -> str | None:
+    """Read the child's pipes until it ends; None when it ended in time, else the deadline
+    that passed first (:meth:`StepClock.end`: the step's own, the added cells'
+    allowance, or the end of the submission's total budget)."""
     selector = selectors.DefaultSelector()
     selector.register(progress_fd, selectors.EVENT_READ, "progress")
     selector.register(proc.stdout, selectors.EVENT_READ, "stdout")
@@ -374,34 +479,49 @@ def _pump(proc: subprocess.Popen, progress_fd: int, watch: _Watch, limits: Limit
     try:
         while selector.get_map():
             now = time.monotonic()
-            if watch.attempt.finished:  # "done": drain what is left, briefly
-                deadline = min(deadline, now + DRAIN)
-            if now >= min(deadline, overall):
-                break
-            for key, _ in selector.select(timeout=min(deadline, overall) - now):
+            end, which = clock.end()
+            if now >= end:
+                return which
+            for key, _ in selector.select(timeout=end - now):
                 data = os.read(key.fd if key.data == "progress" else key.fileobj.fileno(), 65536)
                 if not data:
                     selector.unregister(key.fileobj)
                 elif key.data == "progress":
                     if watch.progress(data):
-                        deadline = time.monotonic() + limits.timeout
+                        if watch.attempt.finished:  # "done": drain what is left, briefly
+                            clock.finish(time.monotonic())
+                        else:
+                            clock.step(watch.attempt.last, time.monotonic())
                 else:
                     watch.output(key.data, data)
         if watch.attempt.finished:
-            return True
+            return None
+        end, which = clock.end()
         try:  # the pipes closed: the child is ending (or it closed them itself)
-            proc.wait(timeout=max(min(deadline, overall) - time.monotonic(), 0.01))
+            proc.wait(timeout=max(end - time.monotonic(), 0.01))
         except subprocess.TimeoutExpired:
-            return False
-        return True
+            return which
+        return None
     finally:
+        clock.stop(time.monotonic())
         selector.close()
 
 
-def run_once(command: list[str], root: Path, limits: Limits, steps: int, via_bwrap: bool,
-             plan: list[str], overall: float, tree: cgroup.Hierarchy | None = None) -> Attempt:
+def _expired_detail(which: str, limits: Limits) -> str:
+    """Why an attempt was killed, for the step or test that was running."""
+    return {"step": f"no answer within {limits.timeout:g} s (killed)",
+            "added": f"stopped: the cells you added used up the {limits.added_allowance:g} s "
+                     "they share (killed)",
+            "budget": "the submission's total time budget was used up (killed)"}[which]
+
+
+def run_once(command: list[str], root: Path, limits: Limits, via_bwrap: bool,
+             plan: list[str], overall: float, added: AddedTime,
+             tree: cgroup.Hierarchy | None = None) -> Attempt:
     """Start the child (in a fresh cgroup when there is one), watch it, and kill its
-    process group and every process of its cgroup at the end, whatever happened."""
+    process group and every process of its cgroup at the end, whatever happened.
+    ``overall`` is the monotonic end of the submission's budget; ``added`` is charged
+    the time of the added cells this attempt runs."""
     attempt = Attempt()
     group = (cgroup.Group.create(tree, limits.tree_bytes, limits.processes)
              if tree else None)
@@ -412,8 +532,9 @@ def run_once(command: list[str], root: Path, limits: Limits, steps: int, via_bwr
                 [*command, str(write_fd)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, pass_fds=(write_fd,), cwd=root / "rw" / "work",
                 env=child_env(root), start_new_session=True,
-                preexec_fn=functools.partial(_enter, group.join_paths() if group else [],
-                                             rlimits(limits, steps, group is not None)),
+                preexec_fn=functools.partial(
+                    _enter, group.join_paths() if group else [],
+                    rlimits(limits, overall - time.monotonic(), group is not None)),
             )
         except BaseException:
             os.close(read_fd)
@@ -422,7 +543,8 @@ def run_once(command: list[str], root: Path, limits: Limits, steps: int, via_bwr
             os.close(write_fd)
         watch = _Watch(attempt, plan)
         try:
-            in_time = _pump(proc, read_fd, watch, limits, overall)
+            expired = _pump(proc, read_fd, watch,
+                            StepClock(limits, added, overall, time.monotonic()))
         finally:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)  # the group, while the zombie holds its id
@@ -439,11 +561,9 @@ def run_once(command: list[str], root: Path, limits: Limits, steps: int, via_bwr
             attempt.peak_bytes, attempt.oom_kills = group.peak_bytes(), group.oom_kills()
             group.remove()
     if not attempt.finished:
-        if not in_time:
-            attempt.status = TIMEOUT
-            attempt.detail = (f"no answer within {limits.timeout:g} s (killed)"
-                              if time.monotonic() < overall else
-                              "the submission's total time budget was used up (killed)")
+        if expired:
+            attempt.status, attempt.expired = TIMEOUT, expired
+            attempt.detail = _expired_detail(expired, limits)
         else:
             attempt.status, attempt.detail = _ending(proc.returncode, via_bwrap)
             if attempt.oom_kills:
@@ -581,14 +701,16 @@ class Launcher:
 
     def run(self, root: Path, job: Job, scratch_mounted: bool = False) -> RunOutcome:
         """Run the child until it finishes, skipping each step that timed out or crashed,
-        all within one wall-clock budget for the submission."""
-        outcome, steps = RunOutcome(), len(job.steps)
+        all within one wall-clock budget for the submission (:func:`job_budget`); the
+        cells the student added share ``Limits.added_allowance``, and once it is used up
+        none of them runs again."""
         tests = [t.index for t in job.tests]
-        budget = self.limits.budget(steps + len(tests))
-        overall = time.monotonic() + budget
+        added = AddedTime(self.limits.added_allowance, added_steps(job))
+        outcome = RunOutcome(budget=job_budget(self.limits, job), added=added)
+        overall = time.monotonic() + outcome.budget
         skip_steps: set[int] = set()
         skip_tests: set[int] = set()
-        for _ in range(steps + len(tests) + 1):
+        for _ in range(len(job.steps) + len(tests) + 1):
             done = {t for t in tests if answered(root, t)}
             if time.monotonic() >= overall:
                 outcome.budget_spent = True
@@ -597,11 +719,9 @@ class Launcher:
                             self.use_landlock, tuple(sorted(skip_steps)),
                             tuple(sorted(skip_tests | done)))
             write_new(root / "control" / "job.json", job.to_json(launch).encode())
-            todo = len(set(tests) - skip_tests - done)
             attempt = run_once(self.command(root, scratch_mounted), root, self.limits,
-                               steps + todo, self.use_bwrap,
-                               progress_plan(job, launch.skip_tests), overall,
-                               self.tree)
+                               self.use_bwrap, progress_plan(job, launch.skip_tests), overall,
+                               added, self.tree)
             outcome.attempts.append(attempt)
             if attempt.finished:
                 break
@@ -616,10 +736,29 @@ class Launcher:
             else:
                 outcome.startup_failure = (attempt.status or CRASHED, attempt.detail)
                 break
+            if attempt.expired == "added":
+                _stop_added_cells(outcome, job, index, skip_steps)
         if outcome.budget_spent or time.monotonic() >= overall:
             outcome.budget_spent = True
             for t in tests:
                 if not answered(root, t) and t not in outcome.test_failures:
                     outcome.test_failures[t] = (
-                        TIMEOUT, f"the submission's total time budget ({budget:g} s) was used up")
+                        TIMEOUT, f"the submission's total time budget ({outcome.budget:g} s) "
+                                 "was used up")
         return outcome
+
+
+def _stop_added_cells(outcome: RunOutcome, job: Job, stopped: int, skip_steps: set[int]) -> None:
+    """The added cells' allowance ran out while step ``stopped`` ran: no added cell runs
+    again (each is a step failure, so a test needing a function one defines says why)."""
+    added = outcome.added
+    if added is None:
+        return
+    added.spent, added.stopped = True, stopped
+    outcome.stopped_cell = job.steps[stopped].id
+    reason = (TIMEOUT, f"not run: the cells you added used up the {added.allowance:g} s "
+                       "they share")
+    for index in sorted(added.steps - skip_steps):
+        outcome.step_failures[index] = reason
+        outcome.skipped_added += 1
+    skip_steps |= added.steps

@@ -9,6 +9,8 @@ student's notebook, so a helper defined in an added cell is there when the solut
 needs it, as under nbgrader), and for each grade cell a *collector* that only looks
 up the functions its ``check(...)`` calls name. The checks themselves never run in
 the child. The instructor's ordinary cells (plots, exploration) are not run.
+Added cells are marked (``CellStep.added``): they share one time allowance
+(``sandbox.Limits.added_allowance``) and never grow the submission's budget.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def build_job(sub: Submission, ctx: Context) -> None:
 
     def run_added(after: str | None) -> None:
         for cell in added.get(after, []):
-            steps.append(CellStep(cell.step_id, without_magics(cell.source)))
+            steps.append(CellStep(cell.step_id, without_magics(cell.source), added=True))
 
     run_added(None)
     for cell in spec.cells:

@@ -7,7 +7,10 @@ the grader always runs the instructor's own setup and test cells, and takes the
 solution cells from the student. A solution cell that lost its nbgrader metadata is
 still found by the function it defines. Code cells the student *added* (no nbgrader
 metadata, neither the id nor the source of an instructor cell) are kept with the
-instructor cell they follow, and run there, as nbgrader runs every cell.
+instructor cell they follow, and run there, as nbgrader runs every cell, up to a cap
+(``MAX_ADDED_CELLS`` cells, ``MAX_ADDED_CHARS`` characters of source in all): the
+cells after the cap are not run, not parsed and not scanned, and the submission is
+flagged saying so.
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ from course_nn.grading.hardened.assignment import (
     strip_hidden,
 )
 from course_nn.grading.hardened.model import AddedCell, AssignmentSpec, CellSpec, Context, Submission
+
+# The cells a student added that are run (docs/grading.md, "4. Match"). Students add a
+# few helper or exploration cells (a few KB); these caps are far above that, and keep
+# a notebook of 20,000 added cells from costing the grader a parse per cell and the
+# child a progress line per cell. All added cells also share one time allowance
+# (``sandbox.Limits.added_allowance``), whatever their number.
+MAX_ADDED_CELLS = 200
+MAX_ADDED_CHARS = 256 * 1024
 
 
 def tests_using(spec: AssignmentSpec, names: tuple[str, ...]) -> list[str]:
@@ -133,12 +144,15 @@ def match_cells(sub: Submission, ctx: Context) -> None:
 
 
 def _added_cells(sub: Submission, spec: AssignmentSpec, cells: list[dict[str, Any]]) -> None:
-    """Keep the code cells the student added, each with the instructor cell before it."""
+    """Keep the code cells the student added, each with the instructor cell before it,
+    in notebook order up to ``MAX_ADDED_CELLS`` cells and ``MAX_ADDED_CHARS`` characters;
+    count the rest (never parsed) and flag the submission when some are left out."""
     plain = [c for c in spec.cells if c.role == "plain" and c.cell_type == "code"]
     plain_ids = {c.cell_id for c in plain if c.cell_id}
     plain_sources = {normalise(c.source) for c in plain}
     taken = {normalise(s) for s in sub.solution_sources.values()}
     known, after = spec.by_id(), None
+    kept_chars = left_out = left_out_chars = 0
     for position, cell in enumerate(cells):
         meta = nbgrader_meta(cell)
         if meta is not None:
@@ -150,7 +164,22 @@ def _added_cells(sub: Submission, spec: AssignmentSpec, cells: list[dict[str, An
         text = normalise(source)
         if not text or cell.get("id") in plain_ids or text in plain_sources or text in taken:
             continue
+        if left_out or len(sub.added_cells) >= MAX_ADDED_CELLS \
+                or kept_chars + len(source) > MAX_ADDED_CHARS:  # over the cap: never parsed
+            left_out, left_out_chars = left_out + 1, left_out_chars + len(source)
+            continue
         sub.added_cells.append(AddedCell(position, after, source, defined_names(source)))
+        kept_chars += len(source)
+    if left_out:
+        sub.flag(added_cells_capped(len(sub.added_cells), left_out, left_out_chars))
     if sub.added_cells:
         sub.note(f"{len(sub.added_cells)} code cell(s) you added were run in notebook order, "
                  "as nbgrader does")
+
+
+def added_cells_capped(kept: int, left_out: int, left_out_chars: int) -> str:
+    """The flag of a notebook with more added code than the grader runs, in the
+    student's words: what was run, what was not, and the caps."""
+    return (f"too many added cells: the grader runs at most {MAX_ADDED_CELLS} code cells you "
+            f"added ({MAX_ADDED_CHARS // 1024} KB of code in all); your first {kept} ran, the "
+            f"{left_out:,} after them ({left_out_chars:,} characters) were not run")
