@@ -99,7 +99,8 @@ def test_a_shard_is_self_contained_and_writes_no_gradebook(graded):
 
 
 def test_four_shards_merged_equal_one_run_byte_for_byte(graded):
-    """grades.csv, summary.csv, every feedback page and autograded notebook: the same bytes."""
+    """grades.csv, summary.csv, every feedback page and autograded notebook: the same bytes;
+    every stored result the same (its seed, times and memory are the run's own)."""
     run = graded["run"]
     assert run.returncode == 0, run.stderr
     assert f"merged {N} shard(s): 17 submission(s)" in run.stderr
@@ -108,7 +109,16 @@ def test_four_shards_merged_equal_one_run_byte_for_byte(graded):
     assert len([p for p in one if p.startswith("feedback/")]) == 17
     assert sorted(one) == sorted(merged)
     for rel in one:
+        if rel.startswith("results/"):  # the store: same result; seed, digest and time differ
+            continue
         assert one[rel] == merged[rel], rel
+    stored = [rel for rel in one if rel.startswith("results/")]
+    assert len(stored) == 17
+    measured = {"seconds", "child_seconds", "peak_bytes"}  # each run's own measurements
+    for rel in stored:
+        results = [json.loads(side[rel])["result"] for side in (one, merged)]
+        assert [{k: v for k, v in r.items() if k not in measured} for r in results] == [
+            {k: v for k, v in results[0].items() if k not in measured}] * 2, rel
     autograded = files(graded["one"] / "autograded")  # the notebooks formgrader opens
     assert len(autograded) >= 10 and files(graded["merged"] / "autograded") == autograded
 
@@ -251,3 +261,117 @@ def test_an_oversized_or_linked_results_file_is_refused(graded, copies, monkeypa
     real.rename(moved)
     real.symlink_to(moved)
     _merge_fails(graded, copies, "no readable results.json")
+
+
+# --- autograded notebooks are rebuilt, never copied (issue 19) -------------------------------
+def _forge_notebook(shard: Path, change) -> tuple[str, dict]:
+    """Edit a shard's first autograded notebook with ``change(nb)`` (or write the bytes it
+    returns) and re-hash the manifest to match; returns its path and its student's row."""
+    import hashlib
+
+    data = json.loads((shard / "results.json").read_text())
+    entry = next(f for f in data["files"] if f["path"].startswith("autograded/"))
+    path = shard / entry["path"]
+    try:
+        nb = json.loads(path.read_bytes())
+    except ValueError:  # forged before
+        nb = {}
+    raw = change(nb)
+    raw = raw if isinstance(raw, bytes) else json.dumps(nb, indent=1).encode()
+    path.write_bytes(raw)
+    entry.update(size=len(raw), sha256=hashlib.sha256(raw).hexdigest())
+    (shard / "results.json").write_text(json.dumps(data))
+    student = entry["path"].split("/")[1]
+    return entry["path"], next(r for r in data["results"] if r["student"] == student)
+
+
+def _is_test(cell: dict) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell["cell_type"] == "code" and meta.get("grade") and not meta.get("solution")
+
+
+HOSTILE_MD = '<img src=x onerror="window.__xss=1">\n\n[go](&#106;avascript:alert(1))'
+
+
+def test_a_forged_autograded_notebook_is_rebuilt_not_copied(graded, copies, tmp_path):
+    """A shard's notebook edited (manifest re-hashed) to carry raw-HTML Markdown with an
+    attachment, and text/html and JavaScript outputs on a test cell: the merge writes the
+    notebook step 13 makes (sanitised Markdown, the grader's verdicts as outputs), and
+    every honest shard's notebook as one run wrote it, byte for byte?"""
+    from course_nn.grading.hardened.autograded import verdict_outputs
+    from course_nn.grading.hardened.model import TestResult
+    from course_nn.grading.hardened.sanitise import sanitise_markdown
+
+    def forge(nb):
+        nb["cells"].insert(0, {"cell_type": "markdown", "id": "forged", "source": HOSTILE_MD,
+                               "metadata": {"tags": ["x"]},
+                               "attachments": {"a.png": {"image/png": "iVBORw0KGgo="}}})
+        for cell in filter(_is_test, nb["cells"]):
+            cell["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {
+                "text/html": "<script>window.__xss=2</script>",
+                "application/javascript": "window.__xss=3", "text/plain": "1"}}]
+
+    rel, row = _forge_notebook(copies[0], forge)
+    course = tmp_path / "course"
+    shutil.copytree(graded["merged"], course, symlinks=True)
+    report = M.merge_assignment(A, copies, course=course)
+    assert rel in report.copied
+    written = (course / rel).read_text()
+    for bad in ("onerror", "<img", "href=\"javascript", "text/html", "application/javascript",
+                "attachments", "<script", "__xss", '"tags"'):
+        assert bad not in written, bad
+    nb = json.loads(written)
+    assert nb["cells"][0]["source"] == sanitise_markdown(HOSTILE_MD)
+    tests = {t["test"]: TestResult(**t) for t in row["tests"]}
+    checked = [c for c in nb["cells"] if _is_test(c)]
+    assert len(checked) == len(tests)
+    for cell in checked:
+        assert cell["outputs"] == verdict_outputs(tests[cell["metadata"]["nbgrader"]["grade_id"]])
+    one = files(graded["one"] / "autograded")
+    merged = files(course / "autograded")
+    assert sorted(one) == sorted(merged)
+    assert {p for p in one if one[p] != merged[p]} == {rel.removeprefix("autograded/")}
+
+
+def test_an_autograded_file_that_is_no_notebook_is_refused(graded, copies):
+    """Not JSON, or JSON without cells (manifest re-hashed): a clear error, nothing written?"""
+    _forge_notebook(copies[1], lambda nb: b"\x00not json")
+    _merge_fails(graded, copies, "not an autograded notebook")
+    _forge_notebook(copies[1], lambda nb: b'{"cells": 3}')
+    _merge_fails(graded, copies, "not an autograded notebook")
+
+
+# --- results.json capped by the class before it is parsed (issue 19) ------------------------
+def test_results_json_carries_every_field_of_a_test_row():
+    """A new field of TestResult (e.g. its diagnosis) must travel in the shard format."""
+    from course_nn.grading.hardened.model import TestResult
+
+    assert set(M.TEST_KEYS) == {f.name for f in dataclasses.fields(TestResult)}
+
+
+def test_a_results_file_past_the_class_caps_is_refused(graded, copies):
+    """39 MB of ``[{},...]`` (797 MB when it was parsed whole) is refused by its size for
+    this class of 17, and a smaller one within the byte cap by its JSON items, each with a
+    message naming the cap; nothing is written."""
+    spec = load_assignment(A, graded["merged"])[1]
+    limits = M.class_limits(spec, graded["merged"])
+    assert (limits.students, limits.tests) == (17, len(spec.tests))
+    path = copies[1] / "results.json"
+    path.write_bytes(b"[" + b"{}," * 13_000_000 + b"{}]")
+    _merge_fails(graded, copies, "no readable results.json", f"at most {limits.max_bytes} for "
+                 f"a class of 17 students and {len(spec.tests)} tests")
+    path.write_bytes(b"[" + b"{}," * 1_000_000 + b"{}]")
+    assert path.stat().st_size < limits.max_bytes
+    _merge_fails(graded, copies, f"results.json holds more than {limits.max_items} JSON items",
+                 "refused before parsing")
+
+
+def test_diagnoses_travel_through_the_shards(graded):
+    """Does the merged grades.csv carry the judge's diagnoses, as one run's does?"""
+    import csv
+
+    with (graded["merged"] / "graded" / A / "grades.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert all("diagnosis" in r for r in rows)
+    assert any(r["diagnosis"] for r in rows if r["status"] in ("failed", "error"))
+    assert all(not r["diagnosis"] for r in rows if r["status"] == "passed")

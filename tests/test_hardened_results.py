@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import numpy as np
@@ -113,3 +114,70 @@ def test_answers_with_pickles_are_refused(tmp_path):
     path.write_bytes(b"not a zip file")
     with pytest.raises(Unreadable):
         read_npz(path)
+
+
+def _peak_mb(fn) -> tuple[object, float]:
+    """``fn()``'s result (or exception) and the most memory Python held meanwhile, in MB."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        try:
+            out = fn()
+        except Exception as err:  # the caller asserts which
+            out = err
+        return out, tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_record_of_millions_of_empty_objects_is_refused_in_bounded_memory(tmp_path):
+    """Is 8 MB of ``{},`` (2.8 million dicts: 388 MB at the peak when parsed) refused by
+    the item cap while read, with the reader's memory far below a parse's, and does an
+    honest record of as many cases as the job asked still read?"""
+    from course_nn.grading.hardened.model import CallJob, Submission, TestJob
+    from course_nn.grading.hardened.results import (
+        MAX_JSON_BYTES,
+        read_json,
+        read_results,
+        record_items,
+    )
+
+    test = TestJob(0, (CallJob(cases=((),) * 12), CallJob(cases=((),) * 8)))
+    n = (MAX_JSON_BYTES - 20) // 3
+    forged = tmp_path / "test_0.json"
+    forged.write_bytes(b'{"calls": [' + b"{}," * (n - 1) + b"{}]}")
+    assert forged.stat().st_size <= MAX_JSON_BYTES  # within the byte cap: items must stop it
+    err, peak = _peak_mb(lambda: read_json(forged, record_items(test)))
+    assert isinstance(err, Unreadable) and "more than" in str(err) and "JSON items" in str(err)
+    assert peak < 20, peak  # one piece of the file and the count; a parse took 388 MB
+
+    sub = Submission("ann", tmp_path)
+    sub.job.tests.append(test)
+    read_results(sub, tmp_path)
+    assert isinstance(sub.outputs[0], Unreadable)  # a crashed test, not a grader error
+
+    leaves = [{"n": i, "key": f"c0_k0_{i}"} for i in range(3)]
+    honest = {"calls": [{"cases": [{"leaves": leaves, "mutated": [], "warning": "w"}] * 12},
+                        {"unavailable": {"type": "NameError", "message": "f"}}]}
+    forged.write_text(json.dumps(honest))
+    np.savez(tmp_path / "test_0.npz", **{f"c0_k0_{i}": np.zeros(2) for i in range(3)})
+    read_results(sub, tmp_path)
+    record, arrays = sub.outputs[0]
+    assert record == honest and sorted(arrays) == ["c0_k0_0", "c0_k0_1", "c0_k0_2"]
+
+
+def test_cells_json_is_capped_by_the_steps_of_the_job(tmp_path):
+    """Is a cells.json with far more entries than the job has steps read as no errors?"""
+    from course_nn.grading.hardened.model import CellStep, Submission
+    from course_nn.grading.hardened.results import read_results
+
+    sub = Submission("ann", tmp_path)
+    sub.job.steps.append(CellStep("c1", "x = 1"))
+    error = {"type": "ValueError", "message": "m", "where": "<cell c1> line 1"}
+    (tmp_path / "cells.json").write_text(json.dumps({"0": error}))
+    read_results(sub, tmp_path)
+    assert sub.cell_errors == {"0": error}
+    (tmp_path / "cells.json").write_text(json.dumps({str(i): error for i in range(10_000)}))
+    read_results(sub, tmp_path)
+    assert sub.cell_errors == {}

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from course_nn.grading import report as R
+from course_nn.grading.hardened.text import student_id
 
 pytestmark = pytest.mark.grading
 
@@ -33,18 +34,22 @@ def notebook(path: Path, code: str) -> None:
                                 "nbformat_minor": 5}))
 
 
+GRADES = ("student", "test", "status", "points", "max_points", "message", "diagnosis")
+
+
 @pytest.fixture
 def graded(tmp_path) -> Path:
     out = tmp_path / "graded"
     out.mkdir()
     msg_b = "problem: values differ\n  likely bug: the bias is missing"
-    write_csv(out / "grades.csv", ("student", "test", "status", "points", "max_points", "message"), [
-        ("ann", "t1", "passed", 2, 2, ""), ("ann", "t2", "passed", 1, 1, ""),
-        ("bob", "t1", "failed", 0, 2, msg_b + "\n" + msg_b),  # named twice: counts once
-        ("bob", "t2", "error", 0, 1, "raised ValueError"),
-        ("cat", "t1", "failed", 0, 2, msg_b), ("cat", "t2", "timeout", 0, 1, ""),
-        ("'=HYPERLINK(1)", "t1", "failed", 0, 2, "likely bug: rows do not sum to 1"),
-        ("'=HYPERLINK(1)", "t2", "ungradable", 0, 1, "")])
+    bias, rows = "the bias is missing", "rows do not sum to 1"
+    write_csv(out / "grades.csv", GRADES, [
+        ("ann", "t1", "passed", 2, 2, "", ""), ("ann", "t2", "passed", 1, 1, "", ""),
+        ("bob", "t1", "failed", 0, 2, msg_b + "\n" + msg_b, bias),
+        ("bob", "t2", "error", 0, 1, "raised ValueError", ""),
+        ("cat", "t1", "failed", 0, 2, msg_b, bias), ("cat", "t2", "timeout", 0, 1, "", ""),
+        ("'=HYPERLINK(1)", "t1", "failed", 0, 2, "likely bug: " + rows, rows),
+        ("'=HYPERLINK(1)", "t2", "ungradable", 0, 1, "", "")])
     write_csv(out / "summary.csv", ("student", "score", "max_score", "flags"), [
         ("ann", 3, 3, ""), ("bob", 0, 3, ""), ("cat", 0, 3, "t1: test cell edited"),
         ("'=HYPERLINK(1)", 0, 3, "")])
@@ -64,6 +69,63 @@ def test_diagnoses_count_students_most_frequent_first(graded):
     assert [(d.test, d.text, d.count) for d in found] == [
         ("t1", "the bias is missing", 2), ("t1", "rows do not sum to 1", 1)]
     assert found[0].students == ("bob", "cat")
+
+
+def test_a_students_own_likely_bug_text_is_never_a_diagnosis(tmp_path):
+    """Is only the judge's diagnosis column counted, never "likely bug:" in a message (here
+    a student's exception text), and does a grades.csv without the column say so?"""
+    own = ("f: public case 1 of 3 raised ValueError: likely bug: everyone forgot the bias "
+           "(<cell f> line 2)")
+    hinted = "f: public case 1 of 3 failed\n  problem: values differ\n  likely bug: no offset"
+    write_csv(tmp_path / "grades.csv", GRADES, [
+        ("ann", "t1", "error", 0, 1, own, ""), ("bob", "t1", "error", 0, 1, own, ""),
+        ("cat", "t1", "failed", 0, 1, hinted, "the output has no offset term")])
+    write_csv(tmp_path / "summary.csv", ("student", "score", "max_score", "flags"),
+              [("ann", 0, 1, ""), ("bob", 0, 1, ""), ("cat", 0, 1, "")])
+    found = R.diagnosis_counts(R.read_grades(tmp_path / "grades.csv"))
+    assert [(d.test, d.text, d.students) for d in found] == [
+        ("t1", "the output has no offset term", ("cat",))]
+    page = R.render_html(R.build_report("a1", tmp_path))
+    assert "everyone forgot the bias</td>" not in page
+    assert "<td>the output has no offset term</td>" in page
+    write_csv(tmp_path / "grades.csv", GRADES[:-1], [("ann", "t1", "error", 0, 1, own)])
+    report = R.build_report("a1", tmp_path)
+    assert report.diagnoses == [] and not report.has_diagnoses
+    assert "no diagnosis column" in R.render_html(report)
+
+
+def test_an_unreadable_notebook_is_skipped_and_named(graded, tmp_path):
+    """Does `course-nn report` on a class with a notebook of 100,000 nested brackets (a
+    RecursionError in json) write the page, name that student as not compared (escaped),
+    and still compare the others?"""
+    from course_nn.cli import main
+
+    course = tmp_path / "course"
+    (course / "graded").mkdir(parents=True)
+    out = graded.rename(course / "graded" / "a1")
+    hostile = student_id("=HYPERLINK(1)")  # the id the grader records for that folder
+    for name in ("grades.csv", "summary.csv"):
+        (out / name).write_text((out / name).read_text().replace("'=HYPERLINK(1)", hostile))
+    submitted = course / "submitted"
+    code = "def f(x):\n    total = 0\n    for v in x:\n        total += v\n    return total\n"
+    notebook(submitted / "ann" / "a1" / "a1.ipynb", code)
+    notebook(submitted / "bob" / "a1" / "a1.ipynb", code.replace("total", "acc"))
+    nested = submitted / "=HYPERLINK(1)" / "a1" / "a1.ipynb"
+    notebook(nested, "")
+    nested.write_text("[" * 100_000 + "]" * 100_000)
+    link = submitted / "cat" / "a1" / "a1.ipynb"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(submitted / "ann" / "a1" / "a1.ipynb")
+    assert main(["report", "a1", "--course", str(course)]) == 0
+    page = (out / "report.html").read_text()
+    assert (f"Not compared, their notebook could not be read: {hostile} (not readable "
+            "(RecursionError)); cat (a link).") in page
+    report = R.build_report("a1", out, submitted)
+    assert [(p.first, p.second, p.similarity) for p in report.pairs] == [("ann", "bob", 1.0)]
+    assert report.unreadable == [(hostile, "not readable (RecursionError)"),
+                                 ("cat", "a link")]
+    report.unreadable = [("<b>eve</b>", "a link")]
+    assert "read: &lt;b&gt;eve&lt;/b&gt; (a link)." in R.render_html(report)
 
 
 def test_formula_guard_is_undone_for_display(graded):
@@ -126,8 +188,7 @@ def test_page_is_offline_escaped_and_complete(graded, tmp_path):
 def test_students_link_to_their_feedback_page(tmp_path):
     """Does each student link to the page summary.csv names (formula guard undone), and a
     student without a page stay plain text?"""
-    write_csv(tmp_path / "grades.csv", ("student", "test", "status", "points", "max_points",
-                                        "message"), [("ann", "t1", "passed", 1, 1, "")])
+    write_csv(tmp_path / "grades.csv", GRADES, [("ann", "t1", "passed", 1, 1, "", "")])
     write_csv(tmp_path / "summary.csv", ("student", "score", "max_score", "flags", "feedback"), [
         ("ann", 1, 1, "", "ann.html"), ("'-2+3", 0, 1, "", "'-2_3-c219381fc4.html"),
         ("bob", 0, 1, "", "")])

@@ -7,11 +7,15 @@ Read as an ordered list of one-job steps (:func:`build_report`):
 1. :func:`read_grades` and :func:`read_summary`: the grader's ``grades.csv`` and
    ``summary.csv`` (the only interface to the grader: the report never re-grades);
 2. :func:`status_shares`: per test, how many students passed, failed, raised, timed out;
-3. :func:`diagnosis_counts`: the "likely bug" lines of the failure messages, counted per
-   test over students: the misconceptions to address in the next lecture;
+3. :func:`diagnosis_counts`: the likely bugs the grader's judge named (grades.csv's
+   ``diagnosis`` column, written from ``TestResult.diagnosis``; never text found in a
+   message, which a student's exception can fill), counted per test over students: the
+   misconceptions to address in the next lecture;
 4. :func:`similar_pairs`: near-identical solution code (names, comments, docstrings and
    layout normalised; :mod:`rapidfuzz`'s Indel similarity on the token sequence), a hint
-   for a person and never a penalty;
+   for a person and never a penalty. A notebook that cannot be read or tokenized (too
+   large, not JSON, nested past the recursion limit, anything) is left out of the
+   comparison and named on the page (:func:`read_tokens`); the report never stops on one;
 5. :func:`render_html`: one offline page with the figures embedded as PNG data.
 
 Everything read from the CSVs and the submissions is hostile text: it is escaped on the
@@ -27,7 +31,6 @@ import html
 import io
 import json
 import keyword
-import re
 import tokenize
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -39,7 +42,6 @@ STATUS_ORDER = ("passed", "flagged", "failed", "error", "timeout", "crashed", "u
 STATUS_COLOURS = {"passed": "#009E73", "flagged": "#F0E442", "failed": "#D55E00",
                   "error": "#CC79A7", "timeout": "#0072B2", "crashed": "#56B4E9",
                   "ungradable": "#999999"}
-LIKELY_BUG = re.compile(r"likely bug:\s*(.+)")
 MAX_NOTEBOOK_BYTES = 4 * 1024 * 1024  # a submission's notebook read for similarity, at most
 MAX_CODE_CHARS = 200_000  # solution code tokenized per student, at most
 SIMILARITY_THRESHOLD = 0.9
@@ -56,6 +58,7 @@ class GradeRow:
     points: float
     max_points: float
     message: str
+    diagnosis: str = ""  # the likely bug the judge named, "" if none
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class SummaryRow:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """A likely bug named in failure messages, and the students it was named for."""
+    """A likely bug the judge named for a test, and the students it was named for."""
 
     test: str
     text: str
@@ -102,6 +105,13 @@ class ClassReport:
     pairs: list[Pair]
     flagged: list[SummaryRow] = field(default_factory=list)
     ungradable: list[str] = field(default_factory=list)
+    #: (student, why) for each notebook left out of the similarity comparison
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    has_diagnoses: bool = True  # False: grades.csv has no diagnosis column (older grader)
+
+
+class UnreadableNotebook(Exception):
+    """A submission's notebook could not be read or tokenized for the similarity step."""
 
 
 def _plain(cell: str) -> str:
@@ -120,8 +130,15 @@ def read_grades(path: Path) -> list[GradeRow]:
     """Step 1a: ``grades.csv`` as typed rows."""
     with path.open(newline="", encoding="utf-8", errors="replace") as fh:
         return [GradeRow(_plain(r["student"]), _plain(r["test"]), r["status"],
-                         _float(r["points"]), _float(r["max_points"]), r.get("message") or "")
+                         _float(r["points"]), _float(r["max_points"]), r.get("message") or "",
+                         _plain(r.get("diagnosis") or ""))
                 for r in csv.DictReader(fh)]
+
+
+def has_diagnosis_column(path: Path) -> bool:
+    """Does ``grades.csv`` have the ``diagnosis`` column (a grader from issue 19 on)?"""
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        return "diagnosis" in (csv.DictReader(fh).fieldnames or ())
 
 
 def read_summary(path: Path) -> list[SummaryRow]:
@@ -143,23 +160,31 @@ def status_shares(rows: list[GradeRow]) -> dict[str, Counter]:
 def diagnosis_counts(rows: list[GradeRow]) -> list[Diagnosis]:
     """Step 3: each (test, likely bug) with the students it was named for, most frequent first.
 
-    A student counts once per diagnosis however many cases named it.
+    Only the judge's structured ``diagnosis`` counts (one per test row, so a student
+    counts once per diagnosis); the message is never searched: a student's own exception
+    text saying "likely bug: ..." is the student's, not a diagnosis.
     """
     students: dict[tuple[str, str], set[str]] = defaultdict(set)
     for row in rows:
-        if row.status in ("passed", "flagged"):
+        if row.status in ("passed", "flagged") or not row.diagnosis.strip():
             continue
-        for text in LIKELY_BUG.findall(row.message):
-            students[(row.test, text.strip())].add(row.student)
+        students[(row.test, row.diagnosis.strip())].add(row.student)
     found = [Diagnosis(test, text, tuple(sorted(who))) for (test, text), who in students.items()]
     return sorted(found, key=lambda d: (-d.count, d.test, d.text))
 
 
-def solution_code(notebook: Path) -> str:
-    """The code of a submission's solution cells (nbgrader ``solution: true``), or ''."""
+def read_solution_code(notebook: Path) -> str:
+    """The code of a submission's solution cells (nbgrader ``solution: true``); '' when
+    there is no notebook. Raises :class:`UnreadableNotebook` for one that is a link,
+    over the size cap, or fails to read in any way (not JSON, nested past the recursion
+    limit, not a notebook's shape, ...)."""
     try:
-        if notebook.is_symlink() or notebook.stat().st_size > MAX_NOTEBOOK_BYTES:
+        if notebook.is_symlink():
+            raise UnreadableNotebook("a link")
+        if not notebook.exists():
             return ""
+        if notebook.stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise UnreadableNotebook(f"larger than {MAX_NOTEBOOK_BYTES} bytes")
         cells = json.loads(notebook.read_text(encoding="utf-8", errors="replace"))["cells"]
         parts = []
         for cell in cells:
@@ -168,8 +193,32 @@ def solution_code(notebook: Path) -> str:
                 source = cell.get("source", "")
                 parts.append("".join(source) if isinstance(source, list) else str(source))
         return "\n".join(parts)[:MAX_CODE_CHARS]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except UnreadableNotebook:
+        raise
+    except Exception as err:  # whatever a hostile notebook does, the report goes on
+        raise UnreadableNotebook(f"not readable ({type(err).__name__})") from None
+
+
+def solution_code(notebook: Path) -> str:
+    """:func:`read_solution_code`, or '' for a notebook that cannot be read."""
+    try:
+        return read_solution_code(notebook)
+    except UnreadableNotebook:
         return ""
+
+
+def read_tokens(notebooks: dict[str, Path]) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
+    """Step 4a: each student's normalised solution tokens, and (student, why) for each
+    notebook that could not be read or tokenized (left out of the comparison)."""
+    tokens, unreadable = {}, []
+    for student, notebook in notebooks.items():
+        try:
+            tokens[student] = normalised_tokens(read_solution_code(notebook))
+        except UnreadableNotebook as err:
+            unreadable.append((student, str(err)))
+        except Exception as err:  # noqa: BLE001 (a tokenizer failure is the notebook's)
+            unreadable.append((student, f"not tokenized ({type(err).__name__})"))
+    return tokens, unreadable
 
 
 def normalised_tokens(code: str) -> list[str]:
@@ -213,10 +262,16 @@ def similar_pairs(codes: dict[str, str], baseline: str = "",
     """Step 4: pairs of students whose normalised code is at least ``threshold`` similar,
     most similar first. Students whose code is empty or equals ``baseline`` (the released
     stubs) are left out: untouched notebooks are alike by construction."""
+    return token_pairs({s: normalised_tokens(c) for s, c in codes.items()}, baseline, threshold)
+
+
+def token_pairs(tokens: dict[str, list[str]], baseline: str = "",
+                threshold: float = SIMILARITY_THRESHOLD) -> list[Pair]:
+    """Step 4b: :func:`similar_pairs` on token sequences already normalised."""
     from rapidfuzz.distance import Indel
 
     base = normalised_tokens(baseline)
-    tokens = {s: t for s, c in codes.items() if (t := normalised_tokens(c)) and t != base}
+    tokens = {s: t for s, t in tokens.items() if t and t != base}
     pairs = []
     for a, b in combinations(sorted(tokens), 2):
         score = Indel.normalized_similarity(tokens[a], tokens[b])
@@ -281,15 +336,19 @@ def build_report(assignment: str, graded: Path, submitted: Path | None = None,
     """Steps 1-4 on a graded folder (and the submissions, for similarity)."""
     rows = read_grades(graded / "grades.csv")
     summary = read_summary(graded / "summary.csv")
-    codes = {}
+    notebooks = {}
     if submitted is not None and submitted.is_dir():
-        for row in summary:
-            folder = submitted / row.student / assignment
-            codes[row.student] = solution_code(folder / f"{assignment}.ipynb")
+        from course_nn.grading.hardened.pipeline import discover  # ids as the grader made them
+
+        folders = dict(discover(submitted, assignment))
+        notebooks = {row.student: folders[row.student] / f"{assignment}.ipynb"
+                     for row in summary if row.student in folders}
+    tokens, unreadable = read_tokens(notebooks)
     ungradable = sorted({r.student for r in rows if r.status == "ungradable"})
     return ClassReport(assignment, summary, status_shares(rows), diagnosis_counts(rows),
-                       similar_pairs(codes, baseline), [r for r in summary if r.flags],
-                       ungradable)
+                       token_pairs(tokens, baseline), [r for r in summary if r.flags],
+                       ungradable, sorted(unreadable),
+                       has_diagnosis_column(graded / "grades.csv"))
 
 
 def _table(head: tuple[str, ...], rows: list[tuple[str, ...]], caption: str) -> str:
@@ -308,6 +367,10 @@ def render_html(report: ClassReport) -> str:
              for p in report.pairs[:MAX_PAIRS_SHOWN]]
     more = len(report.pairs) - len(pairs)
     flags = [(e(r.student), e(r.flags)) for r in report.flagged]
+    unreadable = "; ".join(f"{e(student)} ({e(why)})" for student, why in report.unreadable)
+    no_diagnosis = ("<p>No mistake was diagnosed.</p>" if report.has_diagnoses else
+                    "<p>This grades.csv has no diagnosis column (an older grader wrote it): "
+                    "grade again to count the diagnoses.</p>")
     students = [(f'<a href="feedback/{e(r.feedback)}">{e(r.student)}</a>' if r.feedback
                  else e(r.student), f"{r.score:g} / {r.max_score:g}") for r in report.summary]
     mean = sum(r.score for r in report.summary) / n if n else 0.0
@@ -338,7 +401,7 @@ img{{max-width:100%}}
 <p>What the checks diagnosed, counted over students: the misconceptions worth a word in the
 next lecture.</p>
 {_table(("students", "test", "likely bug", "who"), diag, "Diagnosed mistakes, most frequent first")
- if diag else "<p>No mistake was diagnosed.</p>"}
+ if diag else no_diagnosis}
 <h2>Near-identical submissions</h2>
 <p>Solution code compared after normalising names, comments, docstrings and layout. A hint
 for a person to look at, never a penalty: short exercises have few right answers.</p>
@@ -347,6 +410,7 @@ for a person to look at, never a penalty: short exercises have few right answers
  else "<p>No pair above the threshold.</p>"}
 {f"<p>And {more} more pairs above the threshold, less similar (not listed).</p>" if more > 0
  else ""}
+{f"<p>Not compared, their notebook could not be read: {unreadable}.</p>" if unreadable else ""}
 <h2>Flags and ungradable submissions</h2>
 {_table(("student", "flags"), flags, "Flagged submissions") if flags else "<p>No flags.</p>"}
 <p>Ungradable: {e(", ".join(report.ungradable)) or "none"}.</p>
@@ -365,6 +429,7 @@ def write_report(report: ClassReport, graded: Path) -> Path:
     return page
 
 
-__all__ = ["ClassReport", "Diagnosis", "GradeRow", "Pair", "SummaryRow", "build_report",
-           "diagnosis_counts", "normalised_tokens", "read_grades", "read_summary",
-           "render_html", "similar_pairs", "solution_code", "status_shares", "write_report"]
+__all__ = ["ClassReport", "Diagnosis", "GradeRow", "Pair", "SummaryRow", "UnreadableNotebook",
+           "build_report", "diagnosis_counts", "normalised_tokens", "read_grades",
+           "read_solution_code", "read_summary", "read_tokens", "render_html", "similar_pairs",
+           "solution_code", "status_shares", "token_pairs", "write_report"]

@@ -10,13 +10,14 @@ docs/grading.md, "11. Outputs" and "12. Gradebook".
   the shard's ``k`` and ``N``, the assignment and a digest of the instructor notebook,
   and a manifest of every other file with its size and SHA-256;
 * ``grades.csv``, ``summary.csv`` and ``feedback/`` of this shard's students (to read);
-* ``autograded/...`` when the batch writes autograded notebooks (copied by the merge
-  as they are, under the course's ``autograded/``).
+* ``autograded/...`` when the batch writes autograded notebooks (made again by the
+  merge from the validated results, never copied as they are: :func:`rebuilt_notebook`).
 
 No gradebook is written: N runners would race on one SQLite file.
 ``course-nn merge A SHARD_DIR...`` (:func:`merge_assignment`) reads the N folders as
-hostile data (a shard comes back from a CI artifact store): :func:`read_shard` checks
-the size of ``results.json`` before parsing it, its schema exactly (keys, types,
+hostile data (a shard comes back from a CI artifact store): :func:`read_shard` caps
+``results.json``'s bytes and JSON items by the class (:class:`ShardLimits`), counted
+while it is read and before it is parsed, then checks its schema exactly (keys, types,
 statuses, points, the assignment's tests), every string is already clean text, every
 manifest path is a plain relative path inside the shard (no ``..``, no link on the
 way) whose file has the size and digest listed. :func:`check_shards` then wants
@@ -37,7 +38,9 @@ import stat
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+from course_nn.grading.hardened.boundedjson import RefusedJSON, loads, read_json_bytes
 from course_nn.grading.hardened.model import (
     STATUSES,
     AssignmentSpec,
@@ -47,12 +50,19 @@ from course_nn.grading.hardened.model import (
 )
 from course_nn.grading.hardened.outputs import render_outputs
 from course_nn.grading.hardened.sandbox import OUTPUT_HEAD
-from course_nn.grading.hardened.text import clean
+from course_nn.grading.hardened.text import clean, is_student_id
 
 FORMAT = "course-nn shard"
-VERSION = 1
+VERSION = 2  # 2: a test row has its ``diagnosis``
 RESULTS = "results.json"
 MAX_RESULTS_BYTES = 256 * 2**20  # results.json is parsed whole: cap it before reading
+# results.json's caps grow with the class (ShardLimits), pooled over the shard, not per field
+MAX_CLASS = 5_000  # students assumed when the course has no submitted/ folder to count
+BASE_BYTES, BASE_ITEMS = 2**20, 1024  # the top keys and the rest of the document
+STUDENT_BYTES = 256 * 1024  # a student's record, flags, notes and manifest entries ...
+TEST_BYTES = 64 * 1024  # ... and each test row (message and flags)
+STUDENT_ITEMS = 128  # JSON items (see boundedjson): about 30 in a student's record ...
+TEST_ITEMS = 16  # ... and 8 in a test row
 MAX_FILE_BYTES = 64 * 2**20  # one feedback page or autograded notebook
 MAX_FILES = 200_000
 MAX_ID = 256  # characters of a student id or a test name (ids are cut at 200 + a hash)
@@ -66,13 +76,50 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 RESULT_KEYS = {"student": str, "tests": list, "flags": list, "notes": list, "stdout": str,
                "stderr": str, "seconds": float, "child_seconds": float, "peak_bytes": int}
 TEST_KEYS = {"test": str, "status": str, "points": float, "max_points": float,
-             "message": str, "flags": list}
+             "message": str, "flags": list, "diagnosis": str}
 TOP_KEYS = {"format", "version", "assignment", "notebook", "notebook_sha256", "shard",
             "results", "files"}
 
 
 class ShardError(Exception):
     """A shard folder is not what ``course-nn grade --shard`` writes (or shards disagree)."""
+
+
+@dataclass(frozen=True)
+class ShardLimits:
+    """How much one shard's results.json may hold, from the class it is part of:
+    ``students`` (the class, or :data:`MAX_CLASS`) and the assignment's ``tests``.
+
+    Both caps are checked while the file is read, before it is parsed
+    (:func:`.boundedjson.read_json_bytes`), so reading a shard takes memory in
+    proportion to the class, whatever the file holds."""
+
+    students: int
+    tests: int
+
+    @property
+    def max_bytes(self) -> int:
+        """stdout and stderr (each up to 6 bytes a character once escaped), then the rest."""
+        student = 12 * MAX_OUTPUT + STUDENT_BYTES + self.tests * TEST_BYTES
+        return min(MAX_RESULTS_BYTES, BASE_BYTES + self.students * student)
+
+    @property
+    def max_items(self) -> int:
+        return BASE_ITEMS + self.students * (STUDENT_ITEMS + self.tests * TEST_ITEMS)
+
+    def describe(self) -> str:
+        return f"a class of {self.students} students and {self.tests} tests"
+
+
+def class_limits(spec: AssignmentSpec, course: Path | None = None) -> ShardLimits:
+    """The caps of a shard of ``course``'s class: its student folders in ``submitted/``
+    (as ``grade`` finds them), or :data:`MAX_CLASS` students without that folder."""
+    submitted = Path(course) / "submitted" if course is not None else None
+    students = MAX_CLASS
+    if submitted is not None and submitted.is_dir() and not submitted.is_symlink():
+        with os.scandir(submitted) as entries:
+            students = sum(1 for e in entries if not e.name.startswith("."))
+    return ShardLimits(max(students, 1), len(spec.tests))
 
 
 @dataclass(frozen=True)
@@ -220,8 +267,9 @@ def _check_path(rel: object, what: str) -> str:
     return rel
 
 
-def _open_inside(folder: Path, rel: str, limit: int) -> bytes:
-    """The bytes of ``folder/rel``, every component opened without following links."""
+def _open_leaf(folder: Path, rel: str, limit: int, why: str = "") -> BinaryIO:
+    """``folder/rel`` open for reading, every component opened without following links,
+    checked to be a regular file of at most ``limit`` bytes (``why``: the limit's reason)."""
     flags = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(folder, flags | os.O_DIRECTORY)
     try:
@@ -232,12 +280,18 @@ def _open_inside(folder: Path, rel: str, limit: int) -> bytes:
         leaf = os.open(rel.split("/")[-1], flags | os.O_NONBLOCK, dir_fd=fd)
     finally:
         os.close(fd)
-    with os.fdopen(leaf, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ShardError(f"{rel} is not a regular file")
-        if info.st_size > limit:
-            raise ShardError(f"{rel} has {info.st_size} bytes (at most {limit})")
+    fh = os.fdopen(leaf, "rb")
+    info = os.fstat(fh.fileno())
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        fh.close()
+        raise ShardError(f"{rel} is not a regular file" if not stat.S_ISREG(info.st_mode)
+                         else f"{rel} has {info.st_size} bytes (at most {limit}{why})")
+    return fh
+
+
+def _open_inside(folder: Path, rel: str, limit: int) -> bytes:
+    """The bytes of ``folder/rel``, every component opened without following links."""
+    with _open_leaf(folder, rel, limit) as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
         raise ShardError(f"{rel} grew past {limit} bytes while read")
@@ -289,15 +343,16 @@ def read_test_row(value: object, spec_test: tuple[str, float], where: str) -> Te
                          f"test is worth {points:g}")
     return TestResult(row["test"], row["status"], row["points"], row["max_points"],
                       _text(row["message"], MAX_TEXT, f"{where}.message"),
-                      _texts(row["flags"], f"{where}.flags"))
+                      _texts(row["flags"], f"{where}.flags"),
+                      _text(row["diagnosis"], MAX_TEXT, f"{where}.diagnosis"))
 
 
 def submission_result(value: object, spec: AssignmentSpec, where: str) -> SubmissionResult:
     """One student's result from results.json, every field checked."""
     row = _record(value, RESULT_KEYS, where)
     student = _text(row["student"], MAX_ID, f"{where}.student")
-    if not student:
-        raise ShardError(f"{where}.student: empty")
+    if not is_student_id(student):  # ids reach nbgrader's pages, which print them raw
+        raise ShardError(f"{where}.student: not a safe student id")
     tests = [(t.grade_id, t.points) for t in spec.tests]
     if len(row["tests"]) != len(tests):
         raise ShardError(f"{where}: {len(row['tests'])} tests, the assignment has {len(tests)}")
@@ -340,16 +395,35 @@ def _no_constants(name: str) -> None:
     raise ShardError(f"{RESULTS}: {name} is not JSON")
 
 
-def read_shard(folder: Path, spec: AssignmentSpec) -> Shard:
-    """Read and validate one shard folder against the assignment; raises :class:`ShardError`."""
+def read_results_json(folder: Path, limits: ShardLimits) -> object:
+    """results.json parsed, once its bytes and JSON items are within ``limits`` (both
+    counted while it is read, so a refused file costs at most a piece past the cap)."""
+    why = f" for {limits.describe()}"
+    try:
+        with _open_leaf(folder, RESULTS, limits.max_bytes, why) as fh:
+            raw = read_json_bytes(fh, limits.max_bytes, limits.max_items, RESULTS)
+    except (OSError, ShardError) as err:
+        raise ShardError(f"no readable {RESULTS} ({err})") from None
+    except RefusedJSON as err:
+        raise ShardError(f"{err} (at most {limits.max_bytes} bytes and {limits.max_items} "
+                         f"items{why})") from None
+    try:
+        return loads(raw, RESULTS)
+    except RefusedJSON as err:
+        raise ShardError(str(err)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise ShardError(f"{RESULTS} is not JSON ({type(err).__name__})") from None
+
+
+def read_shard(folder: Path, spec: AssignmentSpec, limits: ShardLimits | None = None) -> Shard:
+    """Read and validate one shard folder against the assignment; raises :class:`ShardError`.
+
+    ``limits``: the caps of results.json (default: a class of :data:`MAX_CLASS`)."""
     folder = Path(folder)
     where = f"shard {folder}"
+    limits = limits or class_limits(spec)
     try:
-        raw = _open_inside(folder, RESULTS, MAX_RESULTS_BYTES)
-    except (OSError, ShardError) as err:
-        raise ShardError(f"{where}: no readable {RESULTS} ({err})") from None
-    try:
-        top = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
+        top = read_results_json(folder, limits)
         if not isinstance(top, dict) or set(top) != TOP_KEYS:
             raise ShardError(f"expected the keys {sorted(TOP_KEYS)}")
         if top["format"] != FORMAT or top["version"] != VERSION:
@@ -365,8 +439,6 @@ def read_shard(folder: Path, spec: AssignmentSpec) -> Shard:
                    for i, r in enumerate(top["results"])]
         files = _manifest(top["files"], folder)
         _own_notebooks(files, results, spec)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise ShardError(f"{where}: {RESULTS} is not JSON ({type(err).__name__})") from None
     except ShardError as err:
         raise ShardError(f"{where}: {err}") from None
     return Shard(folder, k, n, spec.name, top["notebook_sha256"], results, files)
@@ -430,31 +502,62 @@ def destinations(course: Path) -> dict[str, Path]:
     return {"autograded": autograded_folder(Path(course), load_config(Path(course)))}
 
 
-def copy_files(shards: list[Shard], course: Path) -> list[str]:
-    """Copy every manifest file under COPIED into the course (atomically per file, no link
-    followed on the way); returns the relative paths written."""
+def copy_files(shards: list[Shard], course: Path, spec: AssignmentSpec) -> list[str]:
+    """Write every shard's autograded notebooks into the course, each made again from
+    validated data (:func:`rebuilt_notebook`), never copied as it is; all are rebuilt
+    before any is written (atomically per file, no link followed on the way). Returns
+    the relative paths written."""
+    from course_nn.grading.hardened.autograded import gradable, load_config, source_cells
     from course_nn.grading.hardened.outputs import _replace
 
     roots = destinations(course)
-    written = []
+    sources = source_cells(spec, load_config(Path(course)))
+    ready = []
     for s in shards:
+        owners = {autograded_path(spec, r.student): r for r in s.results}
         for f in s.files:
             top, *rest = f.path.split("/")
-            if top not in COPIED:
+            if top not in COPIED or not gradable(owners[f.path]):
                 continue
             data = _open_inside(s.folder, f.path, MAX_FILE_BYTES)
             if hashlib.sha256(data).hexdigest() != f.sha256:  # changed since it was checked
                 raise ShardError(f"{s.folder}/{f.path} changed during the merge")
-            target = roots[top]
-            target.mkdir(parents=True, exist_ok=True)
-            for part in rest[:-1]:
-                target = target / part
-                if target.is_symlink():
-                    raise ShardError(f"{target} is a link: not written through")
-                target.mkdir(exist_ok=True)
-            _replace(target / rest[-1], data)
-            written.append(f.path)
+            ready.append((f.path, rebuilt_notebook(data, owners[f.path], spec, sources,
+                                                   f"{s.folder}/{f.path}")))
+    written = []
+    for rel, data in ready:
+        top, *rest = rel.split("/")
+        target = roots[top]
+        target.mkdir(parents=True, exist_ok=True)
+        for part in rest[:-1]:
+            target = target / part
+            if target.is_symlink():
+                raise ShardError(f"{target} is a link: not written through")
+            target.mkdir(exist_ok=True)
+        _replace(target / rest[-1], data)
+        written.append(rel)
     return written
+
+
+def rebuilt_notebook(data: bytes, result: SubmissionResult, spec: AssignmentSpec,
+                     sources: dict, where: str) -> bytes:
+    """A shard's autograded notebook made again as step 13 makes it, from the shard's
+    cells read as a student's notebook and the student's validated result: the
+    instructor's metadata and locked sources, Markdown through the sanitiser, test cells'
+    outputs the grader's verdicts (every other output, attachment and metadata dropped).
+
+    An honest shard's notebook is already what this makes: it comes back byte for byte.
+    Raises :class:`ShardError` for a file that is not a notebook."""
+    from course_nn.grading.hardened.autograded import autograde
+
+    try:
+        nb = json.loads(data.decode("utf-8"), parse_constant=_no_constants)
+        if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+            raise ShardError("no list of cells")
+        made = autograde(result.student, nb, spec, sources, result)
+        return notebook_bytes(made.notebook)
+    except Exception as err:  # hostile JSON of any shape: the shard is refused
+        raise ShardError(f"{where}: not an autograded notebook ({clean(err, 200)})") from None
 
 
 @dataclass
@@ -477,9 +580,10 @@ def merge_assignment(assignment: str, folders: list[Path], course: Path = Path("
     from course_nn.grading.hardened.grade import load_assignment, write_batch
 
     info, spec = load_assignment(assignment, course, source)
-    shards = [read_shard(Path(f), spec) for f in folders]
+    limits = class_limits(spec, info.root)
+    shards = [read_shard(Path(f), spec, limits) for f in folders]
     results = check_shards(shards)
     out = Path(out) if out else info.root / "graded" / assignment
-    copied = copy_files(shards, info.root) if gradebook else []  # the gradebook reads them
+    copied = copy_files(shards, info.root, spec) if gradebook else []  # the gradebook reads them
     notes = write_batch(info, spec, results, out, gradebook)
     return MergeReport(results, out, copied, notes)

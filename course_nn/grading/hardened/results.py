@@ -4,8 +4,11 @@ Book: none (instructor tooling); docs/grading.md, "9. Read back".
 
 The child's files are untrusted (the student's code ran in that process and could
 have rewritten them): files are opened without following links or blocking on
-FIFOs, JSON is size-checked before parsing and every string in it is cleaned
-(:mod:`.text`), and each member of an ``.npz`` is validated before anything is
+FIFOs, JSON is capped in bytes and in JSON items before parsing (the items counted
+as it is read, :mod:`.boundedjson`: 8 MB of ``{},`` would otherwise become 2.8
+million dicts, 194 MB kept and 388 MB at the peak, per file), the item cap
+derived from what the job asked (a record per case, an exception per cell), and
+every string in it is cleaned (:mod:`.text`), and each member of an ``.npz`` is validated before anything is
 loaded: a ``.npy`` name, no duplicate names, a header with non-negative integer
 dimensions, a numeric dtype (bool, int, float, complex; never objects, strings,
 records or dates), a stored size that matches the header, and a byte cap for the
@@ -17,18 +20,18 @@ never an error in the grader.
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
 import stat
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from course_nn.grading.hardened import parsing
-from course_nn.grading.hardened.model import Submission
+from course_nn.grading.hardened.boundedjson import loads, read_json_bytes
+from course_nn.grading.hardened.model import Submission, TestJob
 from course_nn.grading.hardened.text import clean_tree
 
 MESSAGE_LIMIT = 4000  # characters of any one string the child reports
@@ -37,6 +40,11 @@ MAX_JSON_BYTES = 8 * 1024 * 1024
 MAX_ARRAY_BYTES = 512 * 1024 * 1024  # all arrays of one submission, as float64
 MAX_FILE_BYTES = 128 * 1024 * 1024  # one answer file (the child's file-size limit is lower)
 MAX_MEMBERS = 100_000
+# JSON items (boundedjson: each "{", "[" and "," outside strings) the child may write:
+RECORD_ITEMS = 64  # a test's answer record, besides its calls and cases ...
+CALL_ITEMS = 16  # ... per check call (its cases, or why its function is unavailable) ...
+CASE_ITEMS = 1024  # ... and per case (a record with up to about 300 returned arrays)
+CELL_ITEMS = 16  # cells.json: per step, the exception it raised
 HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
                   (2, 0): np.lib.format.read_array_header_2_0}
 
@@ -45,26 +53,44 @@ class Unreadable(Exception):
     """The child's answer file is damaged or too large."""
 
 
-def read_bytes(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file, never following a link nor blocking on a FIFO."""
+def open_regular(path: Path, limit: int) -> BinaryIO:
+    """A regular file of at most ``limit`` bytes, opened never following a link nor
+    blocking on a FIFO."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as err:
         raise Unreadable(f"{path.name}: {err.strerror}") from None
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise Unreadable(f"{path.name} is not a regular file")
-        if info.st_size > limit:
-            raise Unreadable(f"{path.name} is larger than {limit} bytes")
+    fh = os.fdopen(fd, "rb")
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        fh.close()
+        raise Unreadable(f"{path.name} is not a regular file" if not stat.S_ISREG(info.st_mode)
+                         else f"{path.name} is larger than {limit} bytes")
+    return fh
+
+
+def read_bytes(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file, never following a link nor blocking on a FIFO."""
+    with open_regular(path, limit) as fh:
         return fh.read(limit + 1)[:limit]
 
 
-def read_json(path: Path) -> Any:
+def read_json(path: Path, max_items: int) -> Any:
+    """A JSON file the child wrote, within :data:`MAX_JSON_BYTES` and ``max_items`` JSON
+    items (both counted while it is read, before parsing), every string cleaned."""
     try:
-        return clean_tree(json.loads(read_bytes(path, MAX_JSON_BYTES)), MESSAGE_LIMIT)
-    except (ValueError, UnicodeDecodeError, RecursionError) as err:
+        with open_regular(path, MAX_JSON_BYTES) as fh:
+            data = read_json_bytes(fh, MAX_JSON_BYTES, max_items, "the file")
+        return clean_tree(loads(data, "the file"), MESSAGE_LIMIT)
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # RefusedJSON included
         raise Unreadable(f"{path.name}: {err}") from None
+
+
+def record_items(test: TestJob) -> int:
+    """The JSON items a test's answer record may hold: one entry per check call and one
+    record per case the job asked."""
+    return (RECORD_ITEMS + CALL_ITEMS * len(test.calls)
+            + CASE_ITEMS * sum(len(call.cases) for call in test.calls))
 
 
 class Budget:
@@ -145,14 +171,15 @@ def read_results(sub: Submission, out: Path) -> None:
         if not os.path.lexists(record_path):
             continue
         try:
-            record = read_json(record_path)
+            record = read_json(record_path, record_items(test))
             if not isinstance(record, dict) or not isinstance(record.get("calls"), list):
                 raise Unreadable("the answer record has the wrong form")
             sub.outputs[index] = (record, read_npz(out / f"test_{index}.npz", budget))
         except Unreadable as err:
             sub.outputs[index] = err
     try:
-        errors = read_json(out / "cells.json") if os.path.lexists(out / "cells.json") else {}
+        errors = (read_json(out / "cells.json", RECORD_ITEMS + CELL_ITEMS * len(sub.job.steps))
+                  if os.path.lexists(out / "cells.json") else {})
     except Unreadable:
         errors = {}
     sub.cell_errors = errors if isinstance(errors, dict) else {}
