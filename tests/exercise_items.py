@@ -57,9 +57,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from course_nn.grading import REGISTRY
 from course_nn.grading.hardened import Limits, grade_assignment
 from course_nn.grading.hardened import testing as T
 from course_nn.grading.hardened.assignment import cell_source, nbgrader_meta  # noqa: F401 (re-exported)
+from course_nn.grading.messages import GIVEN_BEHAVIOUR
+
+#: The whole feedback a debugging item gives an answer that behaves like the given function.
+GIVEN = GIVEN_BEHAVIOUR
 
 Kind = Literal["implement", "by-hand", "debugging", "transfer"]
 KINDS: tuple[str, ...] = ("implement", "by-hand", "debugging", "transfer")
@@ -139,8 +144,17 @@ def assert_table(assignment: str, items: list[Item], min_wrong: int = 3, min_rig
         assert len(item.wrong) >= min_wrong, f"{item.check}: at least {min_wrong} wrong answers"
         assert len(item.right) >= min_right, f"{item.check}: at least {min_right} right answers"
         assert len(set(item.right)) == len(item.right), f"{item.check}: right answers differ"
+        assert check_kind_fits(item), f"{item.check}: Check.kind {REGISTRY[item.check].kind}"
     kinds = {item.kind for item in items}
     assert {"by-hand", "debugging", "transfer"} <= kinds, f"kinds present: {sorted(kinds)}"
+
+
+def check_kind_fits(item: Item) -> bool:
+    """Does the registered check's ``kind`` (its feedback policy) fit the table's kind?
+    A structure (the student gives weights) is an implement or a transfer item."""
+    kind = REGISTRY[item.check].kind
+    return kind == item.kind.replace("-", "_") or (
+        kind == "structure" and item.kind in ("implement", "transfer"))
 
 
 # --- the notebook path (nbgrader's: one namespace, checks in process) ---------------------

@@ -71,7 +71,7 @@ def test_in_place_mutation_is_a_failure():
     def mutating(y_hat, y):
         y_hat -= y
         return float(np.mean(y_hat ** 2))
-    with pytest.raises(CheckFailure, match="modified its input in place"):
+    with pytest.raises(CheckFailure, match="modified its input y_hat in place"):
         check("mse", mutating)
 
 
@@ -180,12 +180,12 @@ ITEMS = [
         "def linear_by_hand():\n    return 19 / 12, np.array([1, -2]), 1 / 3",
     ]),
     Item("gradient_descent", points=2, kind="debugging", wrong=[
-        Wrong(ch01.BUGGY_GRADIENT_DESCENT, "sum of the squared errors"),
+        Wrong(ch01.BUGGY_GRADIENT_DESCENT, E.GIVEN),
         Wrong(ch01.BUGGY_GRADIENT_DESCENT.replace("delta = 2 * errors", "delta = 2 * errors / n")
               .replace("W = W - learning_rate", "W = W + learning_rate")
-              .replace("b = b - learning_rate", "b = b + learning_rate"), "uphill"),
+              .replace("b = b - learning_rate", "b = b + learning_rate"), "grows from step to step"),
         Wrong(ch01.BUGGY_GRADIENT_DESCENT.replace("delta = 2 * errors", "delta = 2 * errors / n")
-              .replace("        b = b - learning_rate * delta.sum()\n", ""), "never changes"),
+              .replace("        b = b - learning_rate * delta.sum()\n", ""), "never moves"),
         Wrong(ch01.BUGGY_GRADIENT_DESCENT.replace("delta = 2 * errors", "delta = 2 * errors / n")
               .replace("    losses.append(np.mean((X @ W + b - y) ** 2))\n", ""),
               "after the last"),

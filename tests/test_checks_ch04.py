@@ -22,6 +22,7 @@ from course_nn.grading.checks.ch04 import (
 )
 from course_nn.softmax import log_softmax, one_hot, softmax
 from tests.exercise_items import (
+    GIVEN,
     Item,
     Wrong,
     assert_outcomes,
@@ -78,7 +79,7 @@ def test_the_log_softmax_given_is_released_and_fails():
     assert BUGGY_LOG_SOFTMAX.strip() in text
     namespace = {"np": np}
     exec(BUGGY_LOG_SOFTMAX, namespace)
-    with pytest.raises(CheckFailure, match="still the given bug"):
+    with pytest.raises(CheckFailure, match=GIVEN):
         check("log_softmax", namespace["log_softmax_given"])
 
 
@@ -147,7 +148,7 @@ def softmax(Z):
     ]),
     Item("log_softmax", points=2, kind="debugging", wrong=[
         Wrong(BUGGY_LOG_SOFTMAX.replace("_given", ""),
-              hint_contains="still the given bug"),
+              hint_contains=GIVEN),
         Wrong('''def log_softmax(Z):
     E = np.exp(Z - Z.max(axis=1, keepdims=True))
     return np.log(E / E.sum(axis=1, keepdims=True))''', hint_contains="overflow"),

@@ -23,6 +23,7 @@ from course_nn.grading.checks.ch05 import (
 from course_nn.losses import cross_entropy, entropy, kl_divergence, softmax_cross_entropy
 from course_nn.plotting.softmax import calibration_bins
 from tests.exercise_items import (
+    GIVEN,
     Item,
     Wrong,
     assert_outcomes,
@@ -87,7 +88,7 @@ def test_the_given_calibration_error_is_released_and_fails():
     assert BUGGY_CALIBRATION_ERROR.strip() in text
     namespace = {"np": np}
     exec(BUGGY_CALIBRATION_ERROR, namespace)
-    with pytest.raises(CheckFailure, match="still the given bug"):
+    with pytest.raises(CheckFailure, match=GIVEN):
         check("expected_calibration_error", namespace["expected_calibration_error_given"])
 
 
@@ -246,13 +247,13 @@ def kl_divergence(p, q):
     ]),
     Item("expected_calibration_error", points=2, kind="debugging", wrong=[
         Wrong(BUGGY_CALIBRATION_ERROR.replace("_given", ""),
-              hint_contains="still the given bug"),
+              hint_contains=GIVEN),
         Wrong('''def expected_calibration_error(P, y, num_bins):
     confidence, correct = P.max(axis=1), (P.argmax(axis=1) == y).astype(float)
     bins = np.minimum((confidence * num_bins).astype(int), num_bins - 1)
     gaps = [abs(correct[bins == k].mean() - confidence[bins == k].mean())
             for k in range(num_bins) if np.any(bins == k)]
-    return float(np.mean(gaps))''', hint_contains="every non-empty bin counts the same"),
+    return float(np.mean(gaps))''', hint_contains="weighs as much as a full one"),
         Wrong('''def expected_calibration_error(P, y, num_bins):
     confidence, correct = P.max(axis=1), (P.argmax(axis=1) == y).astype(float)
     bins = np.minimum((confidence * num_bins).astype(int), num_bins - 1)
@@ -269,7 +270,7 @@ def kl_divergence(p, q):
     for k in range(num_bins):
         if np.any(bins == k):
             total += np.mean(bins == k) * abs(correct[bins == k].mean() - confidence[bins == k].mean())
-    return total''', hint_contains="probability of the predicted class"),
+    return total''', hint_contains="classes that were not predicted"),
     ], right=[
         BUGGY_CALIBRATION_ERROR.replace("_given", "").replace(
             "return ece", "return ece / len(y)"),

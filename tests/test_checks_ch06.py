@@ -26,6 +26,7 @@ from course_nn.grading.checks.ch06 import (
     weight_decay_step,
 )
 from tests.exercise_items import (
+    GIVEN,
     Item,
     Wrong,
     assert_outcomes,
@@ -94,7 +95,7 @@ def test_the_given_weight_decay_is_released_and_fails():
     assert BUGGY_WEIGHT_DECAY_STEP.strip() in text
     namespace = {"np": np}
     exec(BUGGY_WEIGHT_DECAY_STEP, namespace)
-    with pytest.raises(CheckFailure, match="still the given bug"):
+    with pytest.raises(CheckFailure, match=GIVEN):
         check("weight_decay_step", namespace["weight_decay_step_given"])
 
 
@@ -110,7 +111,7 @@ def test_a_numerical_gradient_that_changes_theta_fails():
             grad[k] = (plus - minus) / (2 * eps)
         return grad
 
-    with pytest.raises(CheckFailure, match="modified its input in place"):
+    with pytest.raises(CheckFailure, match="modified its input theta in place"):
         check("mlp_numerical_gradient", in_place)
 
 
@@ -317,16 +318,16 @@ def mlp_numerical_gradient(theta, layer_sizes, X, y, activation, l2, eps):
                               theta, eps)''',
     ]),
     Item("weight_decay_step", points=2, kind="debugging", wrong=[
-        Wrong(BUGGY_WEIGHT_DECAY_STEP.replace("_given", ""), hint_contains="still the given bug"),
+        Wrong(BUGGY_WEIGHT_DECAY_STEP.replace("_given", ""), hint_contains=GIVEN),
         Wrong('''def weight_decay_step(theta, grad, layer_sizes, learning_rate, l2):
     mask = np.concatenate([np.r_[np.zeros(b), np.ones(a * b)]
                            for a, b in zip(layer_sizes[:-1], layer_sizes[1:])])
-    return theta - learning_rate * (grad + l2 * mask * theta)''', hint_contains="wrong entries"),
+    return theta - learning_rate * (grad + l2 * mask * theta)''', hint_contains="not decayed"),
         Wrong('''def weight_decay_step(theta, grad, layer_sizes, learning_rate, l2):
     mask = np.concatenate([np.r_[np.zeros(a * b), np.ones(b)]
                            for a, b in zip(layer_sizes[:-1], layer_sizes[1:])])
     return theta - learning_rate * (grad + l2 * mask * theta)''',
-              hint_contains="other way round"),
+              hint_contains="the biases shrink"),
         Wrong('''def weight_decay_step(theta, grad, layer_sizes, learning_rate, l2):
     mask = np.concatenate([np.r_[np.ones(a * b), np.zeros(b)]
                            for a, b in zip(layer_sizes[:-1], layer_sizes[1:])])

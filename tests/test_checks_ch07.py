@@ -28,6 +28,7 @@ from course_nn.grading.checks.ch07 import (
 )
 from course_nn.train import train_softmax_regression
 from tests.exercise_items import (
+    GIVEN,
     Item,
     Wrong,
     assert_outcomes,
@@ -217,7 +218,7 @@ def test_the_given_recall_is_released_and_fails():
     assert BUGGY_PER_CLASS_RECALL.strip() in text
     namespace = {"np": np}
     exec(BUGGY_PER_CLASS_RECALL, namespace)
-    with pytest.raises(CheckFailure, match="still the given bug"):
+    with pytest.raises(CheckFailure, match=GIVEN):
         check("per_class_recall", namespace["per_class_recall_given"])
 
 
@@ -363,11 +364,11 @@ ITEMS = [
     return np.trace(C) / C.sum(), C[1, 1] / C[:, 1].sum(), C[1, 1] / C[1].sum()''',
     ]),
     Item("per_class_recall", points=2, kind="debugging", wrong=[
-        Wrong(BUGGY_PER_CLASS_RECALL.replace("_given", ""), hint_contains="still the given bug"),
+        Wrong(BUGGY_PER_CLASS_RECALL.replace("_given", ""), hint_contains=GIVEN),
         Wrong('''def per_class_recall(C):
-    return np.diag(C) / np.sum(C)''', hint_contains="divided by all samples"),
+    return np.diag(C) / np.sum(C)''', hint_contains="add up to the accuracy"),
         Wrong('''def per_class_recall(C):
-    return np.diag(C).astype(float)''', hint_contains="not counts"),
+    return np.diag(C).astype(float)''', hint_contains="counts, not shares"),
     ], right=[
         '''def per_class_recall(C):
     return np.array([C[k, k] / C[k].sum() for k in range(len(C))])''',

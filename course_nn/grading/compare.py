@@ -68,25 +68,32 @@ def format_array(x: Any, limit: int = 600, indent: int = 14) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _shape_problem(expected: NDArray, got: NDArray) -> str:
+def _shape_problem(expected: NDArray, got: NDArray, causes: bool = True) -> str:
+    """The wrong shape, and (with ``causes``) the likely mistake behind it."""
     msg = f"wrong shape: expected {expected.shape}, got {got.shape}"
     if got.ndim == 2 and got.shape == expected.shape[::-1]:
-        return msg + "; the result looks transposed (check the order of a matrix product)"
+        return msg + ("; the result looks transposed" +
+                      (" (check the order of a matrix product)" if causes else ""))
     if got.size == expected.size:
-        return msg + "; same number of entries, so check reshape/keepdims or the axis you reduce"
+        return msg + ("; same number of entries, so check reshape/keepdims or the axis you "
+                      "reduce" if causes else "; the same number of entries")
     if got.ndim > expected.ndim:
-        return msg + "; did you forget to reduce (sum or mean) over an axis?"
+        return msg + ("; did you forget to reduce (sum or mean) over an axis?" if causes
+                      else "; more axes than expected")
     if got.ndim < expected.ndim:
-        return msg + "; did you reduce over an axis that should stay?"
+        return msg + ("; did you reduce over an axis that should stay?" if causes
+                      else "; fewer axes than expected")
     return msg
 
 
-def _value_problem(expected: NDArray, got: NDArray, rtol: float, atol: float) -> str | None:
+def _value_problem(expected: NDArray, got: NDArray, rtol: float, atol: float,
+                   causes: bool = True) -> str | None:
+    """Where the values differ, and (with ``causes``) a likely cause of the pattern."""
     if np.all(np.isfinite(expected)) and not np.all(np.isfinite(got)):
         bad = np.argwhere(~np.isfinite(got))[0] if got.ndim else ()
         return (
             f"got a non-finite value ({got[tuple(bad)]}) at index {tuple(int(i) for i in bad)} "
-            "where the answer is finite: an overflow or log(0)?"
+            "where the answer is finite" + (": an overflow or log(0)?" if causes else "")
         )
     close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
     if np.all(close):
@@ -98,31 +105,38 @@ def _value_problem(expected: NDArray, got: NDArray, rtol: float, atol: float) ->
         f"values differ{where}: expected {expected[worst]:.6g}, got {got[worst]:.6g} "
         f"({int((~close).sum())} of {close.size} entries off, largest error {np.nanmax(err):.3g})"
     )
-    return msg + _scale_hint(expected, got, rtol)
+    return msg + _scale_hint(expected, got, rtol, causes)
 
 
-def _scale_hint(expected: NDArray, got: NDArray, rtol: float) -> str:
+def _scale_hint(expected: NDArray, got: NDArray, rtol: float, causes: bool = True) -> str:
     mask = np.abs(expected) > 1e-12
     if mask.sum() < 2 or not np.all(np.isfinite(got)):  # one entry: any value is "a factor"
         return ""
     ratios = got[mask] / expected[mask]
     ratio = float(np.median(ratios))
-    if abs(ratio - 1) > 1e-3 and np.allclose(ratios, ratio, rtol=1e-6, atol=0):
+    if abs(ratio) > 1e-12 and abs(ratio - 1) > 1e-3 and np.allclose(ratios, ratio, rtol=1e-6, atol=0):
         if np.isclose(ratio, -1):
             return "; the sign is flipped"
-        return f"; off by a constant factor {ratio:.6g} (check a 1/n, a mean vs a sum, or a factor 2)"
+        return f"; off by a constant factor {ratio:.6g}" + (
+            " (check a 1/n, a mean vs a sum, or a factor 2)" if causes else "")
     return ""
 
 
 def compare_outputs(
-    expected: Any, got: Any, rtol: float = 1e-6, atol: float = 1e-8
+    expected: Any, got: Any, rtol: float = 1e-6, atol: float = 1e-8,
+    names: tuple[str, ...] = (), causes: bool = True,
 ) -> str | None:
-    """Return ``None`` when ``got`` matches ``expected``, else a sentence saying how not."""
+    """Return ``None`` when ``got`` matches ``expected``, else a sentence saying how not.
+
+    ``names`` name the parts of a tuple output (default "output 0", "output 1", ...);
+    ``causes=False`` states the symptom only, without a guess at the mistake (the policy
+    for a debugging item's partial repair, docs/exercise_items.md)."""
     want, have = flatten_output(expected), flatten_output(got)
     if len(want) != len(have):
         return f"returned {len(have)} value(s), expected {len(want)}"
     for index, (e, g) in enumerate(zip(want, have, strict=True)):
-        part = f"output {index}: " if len(want) > 1 else ""
+        label = names[index] if len(names) == len(want) else f"output {index}"
+        part = f"{label}: " if len(want) > 1 else ""
         try:
             g_arr = to_float_array(g)
         except (TypeError, ValueError):
@@ -131,8 +145,8 @@ def compare_outputs(
         if e_arr.ndim == 0 and g_arr.size == 1:
             g_arr = g_arr.reshape(())  # a scalar in a 1-element array is fine
         if g_arr.shape != e_arr.shape:
-            return part + _shape_problem(e_arr, g_arr)
-        problem = _value_problem(e_arr, g_arr, rtol, atol)
+            return part + _shape_problem(e_arr, g_arr, causes)
+        problem = _value_problem(e_arr, g_arr, rtol, atol, causes)
         if problem:
             return part + problem
     return None

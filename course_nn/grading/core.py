@@ -38,6 +38,10 @@ class Case:
     probe: Any = None
 
 
+#: The kinds of item (docs/exercise_items.md): what the student does, and so what the
+#: feedback may show (:mod:`course_nn.grading.messages`).
+KINDS = ("implement", "by_hand", "structure", "debugging", "transfer")
+
 #: ``hint(case, expected, got) -> str | None``: names the likely bug for a mismatch.
 Hint = Callable[[Case, Any, Any], "str | None"]
 
@@ -65,6 +69,16 @@ class Check:
         memory with an input array fails the case (:func:`shares_memory`,
         :data:`VIEW_PROBLEM`; docs/exercise_items.md, "New arrays where the task
         promises them").
+    kind : what the item asks of the student, one of :data:`KINDS`; it chooses the
+        feedback policy of :func:`course_nn.grading.messages.render_failure`
+        (docs/exercise_items.md, "Feedback policy per kind of item").
+    parts : the names of the output's parts as the task names them, for the labelled
+        lines of a tuple output (``("W", "b", "losses")``; a name with ``{l}`` repeats per
+        layer, ``("loss", "dW{l}", "db{l}")``). For a by-hand item, one name per number
+        (``("J", "dJ/dW1", "dJ/dW2", "dJ/db")``): the feedback names the quantity that is off.
+    given : for a debugging item, the function handed out with its planted bug
+        (:func:`given_function`): an answer that behaves like it on a case is told so
+        and nothing more.
     """
 
     name: str
@@ -84,6 +98,12 @@ class Check:
     #: The task promises new arrays: an answer sharing memory with an input (a view of
     #: it) fails the case with :data:`VIEW_PROBLEM`, in both grading paths.
     fresh_arrays: bool = False
+    #: What the item asks of the student (:data:`KINDS`): chooses the feedback policy.
+    kind: str = "implement"
+    #: Names of the output's parts (one per number for a by-hand item), see above.
+    parts: tuple[str, ...] = ()
+    #: The given function of a debugging item (with its planted bug), see above.
+    given: Callable[..., Any] | None = None
 
     def cases(self, hidden: bool, seed: int | None = None) -> list[Case]:
         """The public cases, or hidden cases drawn with ``seed``."""
@@ -142,8 +162,10 @@ def diagnose(check: Check, case: Case, expected: Any, got: Any) -> str | None:
 
     if check.judge is not None:
         problem = check.judge(case, expected, got)
-    else:
-        problem = compare_outputs(expected, got, rtol=check.rtol, atol=check.atol)
+    else:  # a debugging item's partial repair hears the symptom, never a likely cause
+        problem = compare_outputs(expected, got, rtol=check.rtol, atol=check.atol,
+                                  names=tuple(part_names(check, expected)),
+                                  causes=check.kind != "debugging")
     if problem is None:
         return None
     for hint in check.hints:
@@ -183,9 +205,13 @@ def flat_numbers(obj: Any) -> np.ndarray:
     return arr.ravel()
 
 
-def numbers_judge(atol: float) -> Callable[[Case, Any, Any], str | None]:
+def numbers_judge(atol: float, names: Sequence[str] = ()) -> Callable[[Case, Any, Any], str | None]:
     """A judge for answers typed by hand: the same numbers in the same order, each within
-    ``atol``, however they are grouped (a list of floats or an array, a tuple or a list)."""
+    ``atol``, however they are grouped (a list of floats or an array, a tuple or a list).
+
+    A mismatch names each number that is off by its name in the task (``names``, one per
+    number) and which way it is off, never the expected value (docs/exercise_items.md,
+    "Feedback policy per kind of item")."""
 
     def judge(case: Case, expected: Any, got: Any) -> str | None:
         want = flat_numbers(expected)
@@ -194,24 +220,71 @@ def numbers_judge(atol: float) -> Callable[[Case, Any, Any], str | None]:
         except (TypeError, ValueError):
             return "returned something that is not numbers"
         if have.size != want.size:
-            return f"returned {have.size} number(s), expected {want.size}"
+            return f"returned {have.size} number(s); the task asks for {want.size}"
         off = ~(np.abs(have - want) <= atol)
-        if off.any():
-            first = int(np.argmax(off))
-            return (f"number {first + 1} of {want.size} is off by more than {atol:g} "
-                    f"({int(off.sum())} of {want.size} off)")
-        return None
+        if not off.any():
+            return None
+        labels = list(names) if len(names) == want.size else [
+            f"number {i + 1}" for i in range(want.size)]
+        wrong = [f"{labels[i]} {which_way(float(have[i]), float(want[i]), atol)}"
+                 for i in np.flatnonzero(off)]
+        rest = "; the other numbers are right" if not off.all() else ""
+        return ", ".join(wrong) + rest
 
     return judge
+
+
+def which_way(have: float, want: float, atol: float) -> str:
+    """How a typed number is off, without the right value: its sign, or too large or small."""
+    if not np.isfinite(have):
+        return "is not a finite number"
+    if abs(want) > atol and abs(have + want) <= atol:
+        return "has the wrong sign"
+    return "is too large" if have > want else "is too small"
+
+
+def part_names(check: Check, value: Any) -> list[str]:
+    """Names of ``value``'s parts (its flattened leaves) from ``check.parts``.
+
+    A name with ``{l}`` repeats per layer (``"dW{l}"`` -> dW1, dW2, ...) after the fixed
+    names; when the names do not fit the parts they are called "part 1", "part 2", ..."""
+    from course_nn.grading.compare import flatten_output
+
+    count = len(flatten_output(value))
+    fixed = [n for n in check.parts if "{l}" not in n]
+    repeated = [n for n in check.parts if "{l}" in n]
+    if repeated and count > len(fixed) and (count - len(fixed)) % len(repeated) == 0:
+        layers = (count - len(fixed)) // len(repeated)
+        return fixed + [n.format(l=layer) for layer in range(1, layers + 1) for n in repeated]
+    if len(check.parts) == count and not repeated and count > 1:
+        return list(check.parts)
+    return [f"part {i + 1}" for i in range(count)]
+
+
+def given_function(source: str, **names: Any) -> Callable[..., Any]:
+    """The function defined by ``source`` (a debugging item's given code, ours, not a
+    student's), run with NumPy as ``np`` and ``names`` (e.g. the sigmoid it calls)."""
+    namespace: dict[str, Any] = {"np": np, **names}
+    exec(compile(source, "<given function>", "exec"), namespace)  # noqa: S102 (our own code)
+    defined = [v for k, v in namespace.items() if callable(v) and k not in names and k != "np"
+               and getattr(v, "__code__", None) is not None]
+    if len(defined) != 1:
+        raise ValueError(f"the given code defines {len(defined)} functions, expected one")
+    return defined[0]
 
 
 REGISTRY: dict[str, Check] = {}
 
 
 def register(check: Check) -> Check:
-    """Add ``check`` to the registry under its name (names are unique)."""
+    """Add ``check`` to the registry under its name (names are unique; the kind is one of
+    :data:`KINDS`, and a debugging item brings its given function)."""
     if check.name in REGISTRY:
         raise ValueError(f"a check named {check.name!r} is already registered")
+    if check.kind not in KINDS:
+        raise ValueError(f"{check.name}: unknown kind {check.kind!r}; known kinds: {KINDS}")
+    if check.kind == "debugging" and check.given is None:
+        raise ValueError(f"{check.name}: a debugging item needs its given function")
     REGISTRY[check.name] = check
     return check
 

@@ -29,17 +29,18 @@ from typing import Any
 
 import numpy as np
 
-from course_nn.grading.compare import compare_outputs, exception_hint, format_array
+from course_nn.grading import float_switches
+from course_nn.grading.compare import compare_outputs, exception_hint
 from course_nn.grading.core import (
     FLOAT_ERRORS,
     VIEW_PROBLEM,
     Case,
-    describe_case,
     diagnose,
     float_error_advice,
     get_check,
     shares_memory,
 )
+from course_nn.grading.messages import case_header, mutation_problem, render_failure
 
 RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 
@@ -150,7 +151,8 @@ def exception_problem(err: Exception) -> str:
 
 
 def _call_student(func: Callable[..., Any], case: Case, float_errors: bool = False,
-                  fresh_arrays: bool = False) -> tuple[Any, str | None, bool]:
+                  fresh_arrays: bool = False,
+                  arg_names: tuple[str, ...] = ()) -> tuple[Any, str | None, bool]:
     """Call ``func`` on copies of the inputs; return (output, problem or None, views).
 
     With ``float_errors`` NumPy's overflow, invalid and divide errors are raised while
@@ -165,18 +167,39 @@ def _call_student(func: Callable[..., Any], case: Case, float_errors: bool = Fal
         try:
             with strict:
                 got = func(*args)  # NotImplementedError and friends propagate to the caller
+                state = np.geterr() if float_errors else {}  # still the grader's setting?
         except FloatingPointError as err:
             if not float_errors:
                 raise
             return RAISED, float_error_advice(str(err)), False
-    for original, passed in zip(case.args, args, strict=True):
-        if isinstance(original, str):
-            continue  # e.g. an activation's name: immutable, and not numbers to compare
-        if compare_outputs(original, passed, rtol=0, atol=0) is not None:
-            return got, "it modified its input in place; return a new array instead", False
+    switched = float_switches.leaked(state, FLOAT_ERRORS) if float_errors else []
+    if switched:  # np.seterr inside the function outlives the call
+        return got, (f"{float_switches.MESSAGE} (after the call NumPy's setting was "
+                     f"{', '.join(switched)})"), False
+    changed = [i for i, (original, passed) in enumerate(zip(case.args, args, strict=True))
+               if not isinstance(original, str)  # an activation's name: immutable
+               and compare_outputs(original, passed, rtol=0, atol=0) is not None]
+    if changed:
+        return got, mutation_problem(arg_names, changed), False
     if caught:
         print(f"  note: your function warned: {caught[0].category.__name__}: {caught[0].message}")
     return got, None, fresh_arrays and shares_memory(got, args)
+
+
+def refuse_float_switches(name: str, func: Callable[..., Any]) -> None:
+    """Raise :class:`CheckFailure` when ``func``, checked for no overflow, can reach code
+    that switches NumPy's floating-point error checks (or Python's warnings) off.
+
+    Reads the cell ``func`` was defined in and the notebook functions it calls
+    (:func:`course_nn.grading.float_switches.function_switches`); when that source
+    cannot be read, only the runtime check of ``_call_student`` applies."""
+    try:
+        found = float_switches.function_switches(func)
+    except Exception:  # reading is a courtesy: the runtime check still applies
+        found = None
+    if found:
+        raise CheckFailure(f"{name}: held for review, not checked\n  problem: "
+                           f"{float_switches.MESSAGE}\n  in your code: {'; '.join(found[:3])}")
 
 
 def check(name: str, func: Callable[..., Any], hidden: bool = False, seed: int | None = None) -> None:
@@ -199,6 +222,8 @@ def check(name: str, func: Callable[..., Any], hidden: bool = False, seed: int |
     spec = get_check(name)
     if not callable(func):
         raise CheckFailure(f"{name}: expected a function, got {type(func).__name__}")
+    if spec.float_errors:
+        refuse_float_switches(name, func)
     if hidden and seed is None:
         seed = secrets.randbits(32)
     cases = spec.cases(hidden=hidden, seed=seed)
@@ -206,23 +231,21 @@ def check(name: str, func: Callable[..., Any], hidden: bool = False, seed: int |
     for number, case in enumerate(cases, start=1):
         expected = spec.reference(*copy.deepcopy(case.args))
         try:
-            got, problem, views = _call_student(func, case, spec.float_errors, spec.fresh_arrays)
+            got, problem, views = _call_student(func, case, spec.float_errors, spec.fresh_arrays,
+                                                spec.arg_names)
         except NotImplementedError:
             raise not_implemented(name) from None
         except Exception as err:  # the student's code failed: say where and on what
             got, problem, views = RAISED, exception_problem(err), False
+            raised = type(err).__name__
+        else:  # RAISED here: a FloatingPointError under the check's float_errors
+            raised = "FloatingPointError" if got is RAISED else None
         if problem is None:
             problem = diagnose(spec, case, expected, got)
         if problem is None and views:
             problem = VIEW_PROBLEM
-        if problem is not None:
-            label = f" ({case.label})" if case.label else ""
-            replay = f" [seed {seed}]" if hidden else ""
-            raise CheckFailure(
-                f"{name}: {kind} case {number} of {len(cases)}{label} failed{replay}\n"
-                f"  input:\n{describe_case(spec, case)}\n"
-                f"  expected: {format_array(expected)}\n"
-                f"  got:      {format_array(got)}\n"
-                f"  problem: {problem}"
-            ) from None
+        if problem is not None:  # one renderer for both grading paths, policy by kind
+            head = case_header(spec, case, number, len(cases), hidden, seed)
+            raise CheckFailure(render_failure(spec, case, head, expected, got, problem,
+                                              raised)) from None
     print(f"\u2713 {name}: {len(cases)} {kind} case(s) passed")

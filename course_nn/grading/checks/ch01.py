@@ -19,7 +19,14 @@ from __future__ import annotations
 import numpy as np
 
 from course_nn.grading.compare import flatten_output, to_float_array
-from course_nn.grading.core import Case, Check, flat_numbers, numbers_judge, register
+from course_nn.grading.core import (
+    Case,
+    Check,
+    flat_numbers,
+    given_function,
+    numbers_judge,
+    register,
+)
 from course_nn.linear import (
     fit_least_squares,
     gradient_descent,
@@ -91,6 +98,7 @@ register(Check(
     hidden_cases=_linear_forward_hidden,
     arg_names=("X", "W", "b"),
     hints=(_hint_missing_bias, _hint_transposed_weights),
+    kind="implement",
 ))
 
 
@@ -99,8 +107,8 @@ def _mse_public():
     return [
         Case((np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 5.0])), "one wrong prediction"),
         Case((np.array([[1.0, 0.0], [2.0, 2.0]]), np.array([[0.0, 0.0], [2.0, 4.0]])),
-             "two outputs: mean over all entries"),
-        Case((np.array([0.5, -0.5]), np.array([0.5, -0.5])), "perfect predictions give 0"),
+             "two outputs"),
+        Case((np.array([0.5, -0.5]), np.array([0.5, -0.5])), "perfect predictions"),
     ]
 
 
@@ -131,6 +139,7 @@ register(Check(
     hidden_cases=_mse_hidden,
     arg_names=("y_hat", "y"),
     hints=(_hint_mse_sum,),
+    kind="implement",
 ))
 
 
@@ -182,6 +191,8 @@ register(Check(
     hidden_cases=_grads_hidden,
     arg_names=("X", "y", "W", "b"),
     hints=(_hint_grad_sign,),
+    kind="implement",
+    parts=("dW", "db"),
 ))
 
 
@@ -202,7 +213,7 @@ def _fit_hidden(rng):
         y = X @ rng.normal(size=p) + rng.normal() + 0.1 * rng.normal(size=n + p)
         cases.append(Case((X, y), f"n={n + p}, p={p}"))
     X = rng.normal(size=(30, 3))
-    cases.append(Case((X, X @ np.array([1.0, -2.0, 0.5]) - 3.0), "noise-free data: exact recovery"))
+    cases.append(Case((X, X @ np.array([1.0, -2.0, 0.5]) - 3.0), "noise-free data"))
     return cases
 
 
@@ -227,6 +238,8 @@ register(Check(
     hints=(_hint_fit_no_intercept,),
     rtol=1e-5,
     atol=1e-7,
+    kind="implement",
+    parts=("W", "b"),
 ))
 
 
@@ -243,6 +256,10 @@ def linear_by_hand_reference():
     y_hat = linear_forward(BY_HAND_X, BY_HAND_W, BY_HAND_B)
     dW, db = linear_mse_grads(BY_HAND_X, BY_HAND_Y, BY_HAND_W, BY_HAND_B)
     return mse(y_hat, BY_HAND_Y), dW, float(db)
+
+
+#: The numbers of the by-hand answer, named as in the task.
+LINEAR_BY_HAND_NAMES = ("J", "dJ/dW1", "dJ/dW2", "dJ/db")
 
 
 def _by_hand_cases():
@@ -297,7 +314,9 @@ register(Check(
     hidden_cases=lambda rng: _by_hand_cases(),
     arg_names=(),
     hints=(_hint_linear_by_hand,),
-    judge=numbers_judge(2e-3),  # three decimals typed by hand, grouped as the student likes
+    judge=numbers_judge(2e-3, LINEAR_BY_HAND_NAMES),  # three decimals typed by hand, any grouping
+    kind="by_hand",
+    parts=LINEAR_BY_HAND_NAMES,
 ))
 
 
@@ -373,27 +392,23 @@ def _gd_variant(X, y, rate, epochs, scale=1.0, sign=1.0, update_b=True, sequenti
 
 
 def _hint_gradient_descent(case, expected, got):
+    """Symptoms of a partial repair (never the cause: the student debugs)."""
     X, y, rate, epochs = case.args
     parts = flatten_output(got)
     if len(parts) != 3:
-        return "return three things: the weights, the offset and the list of losses"
-    n = len(y)
-    for variant, advice in [
-        (dict(scale=float(n)), "every step is as large as if the cost were the sum of the "
-                               "squared errors rather than their mean: the step grows with "
-                               "the number of samples"),
-        (dict(sign=-1.0), "the steps go uphill: the parameters move along the gradient, so "
-                          "the cost grows"),
-        (dict(update_b=False), "the offset never changes: it needs its own step too"),
-        (dict(sequential=True), "the offset's step uses the error after the weights have "
-                                "already moved: both steps must come from the same parameters"),
-        (dict(record_after=True), "the losses are recorded at the wrong moments: the cost "
-                                  "before every step and once more after the last"),
+        return "the task asks for three things: the weights, the offset and the list of losses"
+    if len(to_float_array(parts[2]).ravel()) != int(epochs) + 1:
+        return ("the list of losses has the wrong length: the task asks for the cost before "
+                "every step and once more after the last")
+    for variant, symptom in [
+        (dict(sign=-1.0), "the cost grows from step to step instead of falling"),
+        (dict(update_b=False), "the offset never moves from its starting value"),
+        (dict(sequential=True), "the weights follow the right path but the offset does not"),
+        (dict(record_after=True), "the losses are shifted by one step: the first one is not "
+                                  "the cost at the starting point"),
     ]:
         if _same_parts(got, _gd_variant(X, y, rate, epochs, **variant)):
-            return advice
-    if len(to_float_array(parts[2]).ravel()) != int(epochs) + 1:
-        return "one loss per step plus the final one: the cost before every step and after the last"
+            return symptom
     return None
 
 
@@ -416,6 +431,9 @@ register(Check(
     hidden_cases=_gd_hidden,
     arg_names=("X", "y", "learning_rate", "epochs"),
     hints=(_hint_gradient_descent,),
+    kind="debugging",
+    parts=("W", "b", "losses"),
+    given=given_function(BUGGY_GRADIENT_DESCENT),
 ))
 
 
@@ -535,4 +553,6 @@ register(Check(
     hints=(_hint_standardised,),
     rtol=1e-5,
     atol=1e-8,
+    kind="transfer",
+    parts=("W", "b"),
 ))

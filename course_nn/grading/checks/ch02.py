@@ -28,7 +28,14 @@ import numpy as np
 
 from course_nn.activations import relu, relu_grad, sigmoid, sigmoid_grad, tanh_grad
 from course_nn.grading.compare import flatten_output, to_float_array
-from course_nn.grading.core import Case, Check, flat_numbers, numbers_judge, register
+from course_nn.grading.core import (
+    Case,
+    Check,
+    flat_numbers,
+    given_function,
+    numbers_judge,
+    register,
+)
 from course_nn.logistic import (
     BOOLEAN_WEIGHTS,
     XNOR_PARAMS,
@@ -89,7 +96,7 @@ def _activation_public():
         Case((np.array([-2.0, -0.5, 0.0, 0.5, 2.0]),), "a few points around 0"),
         Case((np.array([[1.0, -1.0, 3.0], [0.0, -3.0, 0.25]]),), "a 2-D array, element-wise"),
         Case((np.array([-1000.0, -40.0, 0.0, 40.0, 1000.0]),),
-             "huge inputs: the result must be finite, without overflow"),
+             "huge inputs of both signs"),
     ]
 
 
@@ -118,6 +125,7 @@ def _register_activation(name, reference, hints, float_errors=False, judge=None)
         hints=tuple(hints),
         float_errors=float_errors,
         judge=judge,
+        kind="implement",
     ))
 
 
@@ -210,9 +218,9 @@ _register_activation("tanh_grad", tanh_grad, [
 def _bce_public():
     return [
         Case((np.array([2.0, -1.0, 0.5]), np.array([1.0, 0.0, 0.0])), "three logits"),
-        Case((np.array([0.0]), np.array([1.0])), "n = 1, logit 0: loss ln 2"),
+        Case((np.array([0.0]), np.array([1.0])), "n = 1, logit 0"),
         Case((np.array([1000.0, -1000.0, 1000.0]), np.array([1.0, 0.0, 0.0])),
-             "huge logits: right ones cost 0, a wrong one costs 1000"),
+             "huge logits, two on the right side and one on the wrong side"),
     ]
 
 
@@ -223,7 +231,7 @@ def _bce_hidden(rng):
         cases.append(Case((z, rng.integers(0, 2, size=n).astype(float)), f"n = {n}"))
     z = rng.choice([-1e4, -1000.0, 1000.0, 1e4], size=8)
     cases.append(Case((z, (rng.random(8) < 0.5).astype(float)), "huge logits +-1000, +-1e4"))
-    cases.append(Case((np.array([1e4, -1e4]), np.array([1.0, 0.0])), "certain and right: 0"))
+    cases.append(Case((np.array([1e4, -1e4]), np.array([1.0, 0.0])), "certain and right"))
     return cases
 
 
@@ -264,7 +272,20 @@ register(Check(
     arg_names=("z", "y"),
     hints=(_hint_bce,),
     float_errors=True,
+    kind="implement",
 ))
+
+
+# --- logistic_grads: debugging the given gradient ----------------------------------------
+#: The gradient handed out in the exercise: it keeps the sigmoid's slope as a factor.
+BUGGY_LOGISTIC_GRADS = '''def logistic_grads(X, y, w, b):
+    """Gradient (dw, db) of the mean log loss of logistic regression p = sigmoid(X w + b)."""
+    n = X.shape[0]
+    z = X @ w + b
+    p = sigmoid(z)
+    dz = (p - y) * p * (1 - p) / n
+    return X.T @ dz, dz.sum()
+'''
 
 
 # --- logistic_grads -------------------------------------------------------------------
@@ -287,7 +308,7 @@ def _grads_hidden(rng):
         cases.append(Case((X, y, rng.normal(size=p), np.asarray(rng.normal())), f"n={n}, p={p}"))
     X = rng.normal(size=(6, 2))
     cases.append(Case((X, np.ones(6), np.array([500.0, -500.0]), np.asarray(0.0)),
-                      "huge logits: sigma saturates at 0 or 1"))
+                      "huge logits"))
     return cases
 
 
@@ -300,29 +321,23 @@ def _grads_of(case, dz_formula):
 
 
 def _hint_logistic_grads(case, expected, got):
+    """Symptoms of a partial repair (never the cause: the student debugs)."""
     parts = flatten_output(got)
     if len(parts) != 2:
-        return "return two things, the gradient for the weights and for the offset"
+        return "the task asks for two things, the gradient for the weights and for the offset"
     n = case.args[0].shape[0]
     wrong = [
         (lambda z, y: (y - sigmoid(z)) / n,
-         "the sign is flipped: the gradient grows with prediction minus truth"),
+         "the gradient points downhill: a small step along it lowers the loss"),
         (lambda z, y: sigmoid(z) - y,
-         "you summed over the samples; the loss is a mean, so every sample's part is divided "
-         "by their number"),
+         "the gradient grows with the number of samples, while the loss is a mean"),
         (lambda z, y: (z - y) / n,
-         "the sigmoid is missing: the error is probability minus label, not logit minus label "
-         "as in linear regression"),
-        (lambda z, y: (sigmoid(z) - y) * sigmoid_grad(z) / n,
-         "an extra factor, the sigmoid's slope: for the log loss it cancels against the "
-         "derivative of the logarithm, so a confidently wrong unit still gets a large gradient"),
-        (lambda z, y: 2 * (sigmoid(z) - y) / n,
-         "a constant factor too many: it belongs to the squared error, not to the log loss"),
+         "the gradient does not vanish where the predictions are certain and right"),
     ]
-    for dz_formula, advice in wrong:
+    for dz_formula, symptom in wrong:
         alt = _grads_of(case, dz_formula)
         if all(_matches(g, a, a) for g, a in zip(parts, alt, strict=True)):
-            return advice
+            return symptom
     return None
 
 
@@ -333,6 +348,9 @@ register(Check(
     hidden_cases=_grads_hidden,
     arg_names=("X", "y", "w", "b"),
     hints=(_hint_logistic_grads,),
+    kind="debugging",
+    parts=("dw", "db"),
+    given=given_function(BUGGY_LOGISTIC_GRADS, sigmoid=sigmoid),
 ))
 
 
@@ -341,6 +359,10 @@ register(Check(
 BY_HAND_W = np.array([2.0, -1.0])
 BY_HAND_B = 0.5
 BY_HAND_X = np.array([1.0, 3.0])
+
+
+#: The numbers of the by-hand answer, named as in the task.
+LOGISTIC_BY_HAND_NAMES = ("z", "y_hat", "L", "dL/dw1", "dL/dw2")
 
 
 def logistic_by_hand_reference():
@@ -390,20 +412,10 @@ register(Check(
     hidden_cases=lambda rng: [Case((), "your numbers for the input of the task")],
     arg_names=(),
     hints=(_hint_logistic_by_hand,),
-    judge=numbers_judge(2e-3),  # three decimals typed by hand, grouped as the student likes
+    judge=numbers_judge(2e-3, LOGISTIC_BY_HAND_NAMES),  # three decimals, any grouping
+    kind="by_hand",
+    parts=LOGISTIC_BY_HAND_NAMES,
 ))
-
-
-# --- logistic_grads: debugging the given gradient ----------------------------------------
-#: The gradient handed out in the exercise: it keeps the sigmoid's slope as a factor.
-BUGGY_LOGISTIC_GRADS = '''def logistic_grads(X, y, w, b):
-    """Gradient (dw, db) of the mean log loss of logistic regression p = sigmoid(X w + b)."""
-    n = X.shape[0]
-    z = X @ w + b
-    p = sigmoid(z)
-    dz = (p - y) * p * (1 - p) / n
-    return X.T @ dz, dz.sum()
-'''
 
 
 # --- Boolean structures: weights evaluated as a sigmoid network -----------------------------
@@ -564,6 +576,8 @@ def _register_structure(name: str, target: str, params, n_near: int = 12):
         arg_names=(),
         hints=(_structure_hint(target, table),),
         judge=_structure_judge(target, table, 2),
+        kind="structure",
+        parts=("W{l}", "b{l}"),
     ))
 
 

@@ -35,7 +35,14 @@ from course_nn.activations import get_activation, relu
 from course_nn.grading.checks.ch02 import Structure, _layers
 from course_nn.grading.compare import same_answer as _same
 from course_nn.grading.compare import to_float_array
-from course_nn.grading.core import Case, Check, flat_numbers, numbers_judge, register
+from course_nn.grading.core import (
+    Case,
+    Check,
+    flat_numbers,
+    given_function,
+    numbers_judge,
+    register,
+)
 from course_nn.mlp import count_parameters, mlp_forward, params_to_vector, vector_to_params
 
 
@@ -156,7 +163,24 @@ register(Check(
     hidden_cases=_forward_hidden(2),
     arg_names=("X", "W1", "b1", "W2", "b2"),
     hints=(_forward_hints(_hint_layers),),
+    kind="implement",
 ))
+
+
+# --- mlp_forward: debugging ------------------------------------------------------------
+#: The forward pass handed out in the exercise: every hidden layer reads X again.
+BUGGY_MLP_FORWARD = '''def mlp_forward(theta, layer_sizes, X, activation):
+    """MLP forward pass from theta; hidden activation by name; linear output (n, M)."""
+    h = {"relu": lambda z: np.maximum(z, 0.0),
+         "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
+         "tanh": np.tanh}[activation]
+    layers = vector_to_params(theta, layer_sizes)
+    Q = np.asarray(X, dtype=float)
+    for W, b in layers[:-1]:
+        Q = h(X @ W.T + b)
+    W, b = layers[-1]
+    return Q @ W.T + b
+'''
 
 
 # --- mlp_forward(theta, layer_sizes, X, activation) ------------------------------------
@@ -199,21 +223,18 @@ def _unpack_theta(args):
     return vector_to_params(theta, sizes), X, get_activation(activation)[0]
 
 
-def _hint_theta_order(case, expected, got):
-    theta, sizes, X, activation = case.args
-    sizes = [int(s) for s in sizes]
-    h = get_activation(activation)[0]
-    bias_first, fortran, start = [], [], 0
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-        block = theta[start : start + (fan_in + 1) * fan_out]
-        bias_first.append((block[fan_out:].reshape(fan_out, fan_in), block[:fan_out]))
-        fortran.append((block[: fan_in * fan_out].reshape(fan_out, fan_in, order="F"),
-                        block[fan_in * fan_out :]))
-        start += (fan_in + 1) * fan_out
-    if _same(got, _forward_variant(bias_first, X, h)):
-        return "theta unpacked in the wrong order: each layer's weights come before its bias"
-    if _same(got, _forward_variant(fortran, X, h)):
-        return "each weight block of theta is read row after row, not column by column"
+def _hint_forward_symptoms(case, expected, got):
+    """Symptoms of a partial repair of the given forward pass (never the cause)."""
+    sizes = case.args[1]
+    params, X, h = _unpack_theta(case.args)
+    if _same(np.transpose(to_float_array(got)), expected):
+        return "the result has one row per output unit and one column per sample"
+    if _same(got, _forward_variant(params, X, h, output=h)):
+        return "the outputs stay within the range of the hidden activation"
+    if len(sizes) > 2 and _same(got, _forward_variant(params, X, lambda z: z)):
+        return "the output is a linear function of the input"
+    if _same(got, _forward_variant(params, X, h, bias=False)):
+        return "the result is the same as with every offset set to zero"
     return None
 
 
@@ -223,7 +244,9 @@ register(Check(
     public_cases=_mlp_forward_public,
     hidden_cases=_mlp_forward_hidden,
     arg_names=("theta", "layer_sizes", "X", "activation"),
-    hints=(_forward_hints(_unpack_theta), _hint_theta_order),
+    hints=(_hint_forward_symptoms,),
+    kind="debugging",
+    given=given_function(BUGGY_MLP_FORWARD, vector_to_params=vector_to_params),
 ))
 
 
@@ -239,7 +262,7 @@ def _params_to_vector_public():
     return [
         Case((W1, np.array([7.0, 8.0, 9.0])), "one layer, W (3, 2)"),
         Case((W1, np.array([7.0, 8.0, 9.0]), np.array([[10.0, 11.0, 12.0]]), np.array([13.0])),
-             "two layers: theta = 1, 2, ..., 13"),
+             "two layers: W1 (3, 2), b1 (3,), W2 (1, 3), b2 (1,)"),
     ]
 
 
@@ -273,13 +296,14 @@ register(Check(
     hidden_cases=_params_to_vector_hidden,
     arg_names=("W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4"),
     hints=(_hint_vectorise,),
+    kind="implement",
 ))
 
 
 # --- vector_to_params(theta, layer_sizes) ----------------------------------------------
 def _vector_to_params_public():
     return [
-        Case((np.arange(1.0, 10.0), np.array([2, 3])), "one layer [2, 3]: W (3, 2), b (3,)"),
+        Case((np.arange(1.0, 10.0), np.array([2, 3])), "one layer [2, 3]"),
         Case((np.arange(1.0, 14.0), np.array([2, 3, 1])), "two layers [2, 3, 1]"),
     ]
 
@@ -330,13 +354,15 @@ register(Check(
     arg_names=("theta", "layer_sizes"),
     hints=(_hint_unvectorise,),
     fresh_arrays=True,  # the task: "changing one of them must not change theta"
+    kind="implement",
+    parts=("W{l}", "b{l}"),
 ))
 
 
 # --- count_parameters(layer_sizes) -----------------------------------------------------
 def _count_public():
     return [
-        Case((np.array([4, 3]),), "softmax regression, 4 features, 3 classes: 12 + 3"),
+        Case((np.array([4, 3]),), "softmax regression, 4 features, 3 classes"),
         Case((np.array([400, 25, 10]),), "20 x 20 images, 25 hidden units, 10 classes"),
     ]
 
@@ -360,12 +386,18 @@ register(Check(
     hidden_cases=_count_hidden,
     arg_names=("layer_sizes",),
     hints=(_hint_count,),
+    kind="implement",
 ))
 
 
 # --- parameters_by_hand: an architecture described in words ------------------------------
 #: "28 x 28 grey images, hidden layers of 100 and 50 units, one output per digit".
 BY_HAND_SIZES = (784, 100, 50, 10)
+
+
+#: The numbers of the by-hand answer, named as in the task.
+PARAMETERS_BY_HAND_NAMES = ("the number of parameters", "the number of biases",
+                            "the position of b2's first entry")
 
 
 def parameters_by_hand_reference():
@@ -414,24 +446,10 @@ register(Check(
     hidden_cases=lambda rng: [Case((), "your numbers for the network of the task")],
     arg_names=(),
     hints=(_hint_parameters_by_hand,),
-    judge=numbers_judge(0.0),  # counts are exact
+    judge=numbers_judge(0.0, PARAMETERS_BY_HAND_NAMES),  # counts are exact
+    kind="by_hand",
+    parts=PARAMETERS_BY_HAND_NAMES,
 ))
-
-
-# --- mlp_forward: debugging ------------------------------------------------------------
-#: The forward pass handed out in the exercise: every hidden layer reads X again.
-BUGGY_MLP_FORWARD = '''def mlp_forward(theta, layer_sizes, X, activation):
-    """MLP forward pass from theta; hidden activation by name; linear output (n, M)."""
-    h = {"relu": lambda z: np.maximum(z, 0.0),
-         "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
-         "tanh": np.tanh}[activation]
-    layers = vector_to_params(theta, layer_sizes)
-    Q = np.asarray(X, dtype=float)
-    for W, b in layers[:-1]:
-        Q = h(X @ W.T + b)
-    W, b = layers[-1]
-    return Q @ W.T + b
-'''
 
 
 # --- max_network: transfer, graded as a structure ----------------------------------------------
@@ -508,4 +526,6 @@ register(Check(
     arg_names=(),
     hints=(_hint_max,),
     judge=_max_judge,
+    kind="structure",
+    parts=("W{l}", "b{l}"),
 ))

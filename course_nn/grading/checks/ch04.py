@@ -24,7 +24,7 @@ from course_nn.backprop import softmax_regression_loss_and_grads
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.compare import same_answer as _same
 from course_nn.grading.compare import same_answer as _same_parts
-from course_nn.grading.core import Case, Check, numbers_judge, register
+from course_nn.grading.core import Case, Check, given_function, numbers_judge, register
 from course_nn.softmax import log_softmax, one_hot, softmax
 
 
@@ -42,7 +42,7 @@ def _softmax_public():
         Case((np.array([[2.0, -1.0], [0.5, 0.5], [-3.0, 4.0]]),), "three samples, M = 2"),
         Case((np.array([[1000.0, 999.0, 0.0]]),), "large logits, batch of one"),
         Case((np.array([[1000.0, 999.0, 0.0], [-1000.0, -1001.0, -2000.0]]),),
-             "two rows of large logits far apart: each row is shifted by its own maximum"),
+             "two rows of large logits far apart"),
     ]
 
 
@@ -58,7 +58,7 @@ def _softmax_hidden(rng):
         Case((1e4 * rng.uniform(-1, 1, size=(4, M)),), "random logits up to 1e4"),
         Case((np.vstack([rng.normal(size=M), rng.normal(size=M) - 5000.0]),),
              "rows on very different scales"),
-        Case((np.full((3, M), 7.0),), "equal logits: uniform probabilities"),
+        Case((np.full((3, M), 7.0),), "equal logits"),
     ]
     return cases
 
@@ -99,13 +99,14 @@ register(Check(
     arg_names=("Z",),
     hints=(_hint_softmax_axis, _hint_softmax_overflow, _hint_softmax_rows),
     float_errors=True,
+    kind="implement",
 ))
 
 
 # --- one_hot ------------------------------------------------------------------------
 def _one_hot_public():
     return [
-        Case((np.array([1]), 3), "the lectures' class 2 of M = 3 is label 1: [0, 1, 0]"),
+        Case((np.array([1]), 3), "one label, M = 3 (the lectures' class 2)"),
         Case((np.array([0, 2, 1, 2]), 3), "four labels, M = 3"),
     ]
 
@@ -118,7 +119,7 @@ def _one_hot_hidden(rng):
     M = int(rng.integers(4, 11))
     cases += [
         Case((np.array([int(rng.integers(0, M))]), M), "a single label"),
-        Case((rng.integers(0, M - 2, size=6), M), "the last classes do not occur in y"),
+        Case((rng.integers(0, M - 2, size=6), M), "the last classes absent from y"),
         Case((np.zeros(4, dtype=np.int64), 1), "M = 1"),
     ]
     return cases
@@ -146,6 +147,7 @@ register(Check(
     hidden_cases=_one_hot_hidden,
     arg_names=("y", "num_classes"),
     hints=(_hint_one_hot_one_based, _hint_one_hot_columns),
+    kind="implement",
 ))
 
 
@@ -154,6 +156,10 @@ register(Check(
 BY_HAND_W = np.array([[2.0, -1.0], [0.0, 1.0], [1.0, 1.0]])
 BY_HAND_B = np.array([0.0, 1.0, -2.0])
 BY_HAND_X = np.array([1.0, 2.0])
+
+
+#: The numbers of the by-hand answer, named as in the task.
+SOFTMAX_BY_HAND_NAMES = ("z1", "z2", "z3", "a1", "a2", "a3")
 
 
 def softmax_by_hand_reference():
@@ -167,21 +173,30 @@ def _by_hand_cases(rng=None):
 
 
 def _hint_by_hand(case, expected, got):
-    logits, _ = expected
+    """The concept behind the first quantity that is off, never its value."""
+    logits, probs_ref = expected
     parts = flatten_output(got)
     if len(parts) != 2:
         return "return two things: the three logits and the three probabilities"
     no_bias = BY_HAND_W @ BY_HAND_X
     if _same(parts[0], no_bias):
         return "the biases are missing from the logits"
+    close = lambda a, b: to_float_array(a).shape == np.shape(b) and bool(  # noqa: E731
+        np.allclose(to_float_array(a), b, rtol=0, atol=5e-3))
+    if not close(parts[0], logits):
+        return ("a logit is off: the logit of a class is the row of W that belongs to that "
+                "class times x, plus that class's offset")
     probs = to_float_array(parts[1])
     if probs.shape == (3,) and not np.isclose(probs.sum(), 1.0, atol=0.01):
         return "the probabilities do not sum to one: the softmax normalises the exponentials"
     if _same(probs, logits / logits.sum()):
         return ("the probabilities are proportional to the logits themselves: the softmax "
                 "exponentiates each logit before normalising")
-    if _same(parts[0], logits) and _same(probs, softmax(no_bias)):
+    if _same(probs, softmax(no_bias)):
         return "the probabilities belong to logits without the biases"
+    if not close(probs, probs_ref):
+        return ("a probability is off: each is the exponential of its logit divided by the "
+                "sum of the exponentials of all the logits")
     return None
 
 
@@ -192,7 +207,9 @@ register(Check(
     hidden_cases=_by_hand_cases,
     arg_names=(),
     hints=(_hint_by_hand,),
-    judge=numbers_judge(5e-3),
+    judge=numbers_judge(5e-3, SOFTMAX_BY_HAND_NAMES),
+    kind="by_hand",
+    parts=SOFTMAX_BY_HAND_NAMES,
 ))
 
 
@@ -205,17 +222,11 @@ BUGGY_LOG_SOFTMAX = '''def log_softmax_given(Z):
 '''
 
 
-def _log_softmax_given(Z):
-    shifted = Z - np.max(Z, axis=1, keepdims=True)
-    with np.errstate(all="ignore"):
-        return shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
-
-
 def _log_softmax_public():
     return [
         Case((np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]),), "two rows of logits"),
         Case((np.array([[1000.0, 999.0, 0.0], [0.0, -800.0, 5.0]]),),
-             "large logits, and a probability that rounds to 0"),
+             "large logits, and a very unlikely class"),
         Case((np.array([[2.0, -1.0]]),), "a batch of one"),
     ]
 
@@ -235,16 +246,11 @@ def _log_softmax_hidden(rng):
 
 
 def _hint_log_softmax(case, expected, got):
-    (Z,) = case.args
-    if _same(got, _log_softmax_given(Z)):
-        return ("still the given bug: the normaliser is summed over the samples instead of "
-                "over the classes, so the exponentiated rows do not sum to one")
+    """Symptoms of a partial repair of the given function (never the cause)."""
     g = to_float_array(got)
-    if g.shape == np.shape(expected) and not np.all(np.isfinite(g)):
-        return ("a probability rounds to zero before its logarithm is taken, or an exponential "
-                "overflows: stay in the log domain and shift each row by its own largest logit")
-    if g.shape == np.shape(expected) and not np.allclose(np.exp(g).sum(axis=1), 1.0):
-        return "the exponentiated rows do not sum to one: normalise over the classes"
+    if g.shape == np.shape(expected) and np.all(np.isfinite(g)) \
+            and not np.allclose(np.exp(g).sum(axis=1), 1.0):
+        return "the exponentiated rows do not sum to one"
     return None
 
 
@@ -256,6 +262,8 @@ register(Check(
     arg_names=("Z",),
     hints=(_hint_log_softmax,),
     float_errors=True,
+    kind="debugging",
+    given=given_function(BUGGY_LOG_SOFTMAX),
 ))
 
 
@@ -344,4 +352,6 @@ register(Check(
     hidden_cases=_grads_hidden,
     arg_names=("X", "y", "W", "b"),
     hints=(_hint_grads,),
+    kind="transfer",
+    parts=("dW", "db"),
 ))

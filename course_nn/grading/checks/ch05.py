@@ -26,7 +26,7 @@ from course_nn.backprop import softmax_regression_loss_and_grads
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.compare import same_answer as _same
 from course_nn.grading.compare import same_answer as _same_parts
-from course_nn.grading.core import Case, Check, numbers_judge, register
+from course_nn.grading.core import Case, Check, given_function, numbers_judge, register
 from course_nn.losses import cross_entropy, entropy, kl_divergence, softmax_cross_entropy
 from course_nn.softmax import log_softmax, softmax
 
@@ -85,7 +85,7 @@ def _label_loss_hints(log_probs):
 def _ce_public():
     P = np.array([[0.57, 0.03, 0.40], [0.12, 0.68, 0.20], [0.03, 0.95, 0.02]])
     return [
-        Case((P, np.array([1, 1, 1])), "the lectures' example: -ln 0.03, -ln 0.68, -ln 0.95"),
+        Case((P, np.array([1, 1, 1])), "the lectures' example"),
         Case((np.array([[0.0, 1.0, 0.0], [0.3, 0.0, 0.7]]), np.array([1, 2])),
              "a wrong class with probability 0"),
         Case((np.array([[0.1, 0.2, 0.3, 0.4]]), np.array([3])), "a batch of one"),
@@ -102,7 +102,7 @@ def _ce_hidden(rng):
     M = int(rng.integers(2, 8))
     y = rng.integers(0, M, size=5)
     cases += [
-        Case((np.eye(M)[y], y), "certain and right: loss 0"),
+        Case((np.eye(M)[y], y), "certain and right"),
         Case((_random_distributions(rng, (1, M)), np.array([int(rng.integers(0, M))])),
              "a batch of one"),
     ]
@@ -128,6 +128,7 @@ register(Check(
     hidden_cases=_ce_hidden,
     arg_names=("P", "y"),
     hints=(_hint_ce_log0, *_label_loss_hints(_log_P)),
+    kind="implement",
 ))
 
 
@@ -138,7 +139,7 @@ def _sce_public():
         Case((Z, np.array([1, 0])), "two samples, M = 3"),
         Case((np.array([[1000.0, 0.0, -1000.0]]), np.array([2])), "large logits, wrong class"),
         Case((np.array([[1000.0, 0.0, -1000.0], [-1000.0, -1001.0, -1002.0]]), np.array([0, 2])),
-             "two rows of large logits far apart: each row is shifted by its own maximum"),
+             "two rows of large logits far apart"),
     ]
 
 
@@ -156,7 +157,7 @@ def _sce_hidden(rng):
              "random logits up to 1e4"),
         Case((rng.normal(size=(1, M)), np.array([int(rng.integers(0, M))])), "a batch of one"),
         Case((np.array([[0.0, -800.0, 5.0]]), np.array([1])),
-             "a very unlikely label: softmax rounds its probability to 0"),
+             "a very unlikely label"),
         Case((np.array([[1000.0, 999.0, 998.0]]), np.array([0])), "large logits, right class"),
     ]
     return cases
@@ -192,14 +193,15 @@ register(Check(
     arg_names=("Z", "y"),
     hints=(_hint_sce_stability, *_label_loss_hints(log_softmax)),
     float_errors=True,
+    kind="implement",
 ))
 
 
 # --- entropy --------------------------------------------------------------------------
 def _entropy_public():
     return [
-        Case((np.array([0.5, 0.5]),), "a fair coin: ln 2 nats (1 bit)"),
-        Case((np.array([1.0, 0.0, 0.0]),), "a certain outcome: 0 (0 log 0 = 0)"),
+        Case((np.array([0.5, 0.5]),), "a fair coin"),
+        Case((np.array([1.0, 0.0, 0.0]),), "a certain outcome"),
         Case((np.array([[0.25, 0.25, 0.25, 0.25], [0.7, 0.2, 0.1, 0.0]]),),
              "two distributions, one per row: one entropy each"),
     ]
@@ -215,8 +217,8 @@ def _entropy_hidden(rng):
                           f"{n} distributions over M={M} outcomes"))
     M = int(rng.integers(2, 10))
     cases += [
-        Case((np.full(M, 1.0 / M),), f"uniform over {M}: ln {M}, the largest entropy"),
-        Case((np.eye(M)[int(rng.integers(0, M))],), "a certain outcome: 0"),
+        Case((np.full(M, 1.0 / M),), f"uniform over {M} outcomes"),
+        Case((np.eye(M)[int(rng.integers(0, M))],), "a certain outcome"),
         Case((np.array([1.0]),), "M = 1"),
     ]
     return cases
@@ -248,6 +250,7 @@ register(Check(
     hidden_cases=_entropy_hidden,
     arg_names=("p",),
     hints=(_hint_log0, _hint_log2, _hint_entropy_axis),
+    kind="implement",
 ))
 
 
@@ -255,12 +258,12 @@ register(Check(
 def _kl_public():
     return [
         Case((np.array([0.5, 0.5]), np.array([0.25, 0.75])), "two coins"),
-        Case((np.array([1.0, 0.0]), np.array([0.5, 0.5])), "p has a zero: 0 log(0/q) = 0"),
+        Case((np.array([1.0, 0.0]), np.array([0.5, 0.5])), "p has a zero"),
         Case((np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]]),
               np.array([[0.2, 0.3, 0.5], [0.3, 0.3, 0.4]])),
-             "one divergence per row; P = Q gives 0"),
+             "two pairs, one per row, the first with P = Q"),
         Case((np.array([0.5, 0.5, 0.0]), np.array([1.0, 0.0, 0.0])),
-             "q = 0 where p > 0: the divergence is infinite"),
+             "q = 0 where p > 0"),
     ]
 
 
@@ -277,8 +280,8 @@ def _kl_hidden(rng):
     q = np.zeros(M)
     q[int(rng.integers(0, M))] = 1.0
     cases += [
-        Case((p, p.copy()), "P = Q: 0"),
-        Case((p, q), "q = 0 where p > 0: infinite"),
+        Case((p, p.copy()), "P = Q"),
+        Case((p, q), "q = 0 where p > 0"),
     ]
     return cases
 
@@ -306,6 +309,7 @@ register(Check(
     hidden_cases=_kl_hidden,
     arg_names=("p", "q"),
     hints=(_hint_kl_swapped, _hint_log0, _hint_log2, _hint_kl_infinite),
+    kind="implement",
 ))
 
 
@@ -313,6 +317,10 @@ register(Check(
 #: The by-hand batch: M = 4 classes; the lectures' classes 3 and 1 are labels 2 and 0.
 BY_HAND_P = np.array([[0.1, 0.2, 0.5, 0.2], [0.25, 0.25, 0.25, 0.25]])
 BY_HAND_Y = np.array([2, 0])
+
+
+#: The numbers of the by-hand answer, named as in the task.
+CROSS_ENTROPY_BY_HAND_NAMES = ("the loss in nats", "the loss in bits")
 
 
 def cross_entropy_by_hand_reference():
@@ -343,6 +351,9 @@ def _hint_by_hand(case, expected, got):
     if np.isclose(got_nats, nats, atol=5e-3) and not np.isclose(got_bits, bits, atol=5e-3):
         return ("the nats are right but the bits are not: a bit is the information of a fair "
                 "coin, so divide by its entropy in nats")
+    if not np.isclose(got_nats, nats, atol=5e-3):
+        return ("the loss in nats is off: each sample costs minus the natural logarithm of the "
+                "probability given to its true class, and the batch's loss is the mean")
     return None
 
 
@@ -353,7 +364,9 @@ register(Check(
     hidden_cases=_by_hand_cases,
     arg_names=(),
     hints=(_hint_by_hand,),
-    judge=numbers_judge(5e-3),
+    judge=numbers_judge(5e-3, CROSS_ENTROPY_BY_HAND_NAMES),
+    kind="by_hand",
+    parts=CROSS_ENTROPY_BY_HAND_NAMES,
 ))
 
 
@@ -407,7 +420,7 @@ def _ece_public():
         Case((P, np.array([0, 1, 1, 0, 2, 0]), 5), "six predictions, five bins"),
         Case((P[:4], np.array([0, 0, 1, 2]), 2), "four predictions, two bins"),
         Case((np.array([[1.0, 0.0], [0.5, 0.5]]), np.array([0, 1]), 4),
-             "a confidence of exactly 1 falls into the last bin"),
+             "a confidence of exactly 1"),
     ]
 
 
@@ -419,29 +432,19 @@ def _ece_hidden(rng):
     return cases
 
 
-def _given_ece(P, y, num_bins):
-    count, accuracy, confidence = _bin_stats(P, y, num_bins)
-    return float(np.sum(count * np.abs(accuracy - confidence)))
-
-
 def _hint_ece(case, expected, got):
+    """Symptoms of a partial repair of the given function (never the cause)."""
     P, y, num_bins = case.args
     count, accuracy, confidence = _bin_stats(P, y, num_bins)
-    if len(y) > 1 and _same(got, _given_ece(P, y, num_bins)):
-        return ("still the given bug: each bin's gap is weighted by how many predictions it "
-                "holds, not by their share of all predictions, so the result grows with the "
-                "size of the data set")
     filled = count > 0
     if _same(got, float(np.mean(np.abs(accuracy - confidence)[filled]))):
-        return ("every non-empty bin counts the same: a bin with few predictions must count "
-                "less than a full one")
+        return "a bin with a single prediction weighs as much as a full one"
     if _same(got, abs(float(np.sum(count / count.sum() * (accuracy - confidence))))):
-        return "the gaps of over- and underconfident bins cancel: each gap counts as a distance"
+        return "over- and underconfident bins cancel each other out in the result"
     true_prob = np.asarray(P)[np.arange(len(y)), y]
     true_count, true_acc, true_conf = _bin_stats(P, y, num_bins, confidence=true_prob)
     if _same(got, float(np.sum(true_count / true_count.sum() * np.abs(true_acc - true_conf)))):
-        return ("the confidence is the probability of the predicted class, not of the true "
-                "class")
+        return "the result depends on the probabilities of classes that were not predicted"
     return None
 
 
@@ -452,6 +455,8 @@ register(Check(
     hidden_cases=_ece_hidden,
     arg_names=("P", "y", "num_bins"),
     hints=(_hint_ece,),
+    kind="debugging",
+    given=given_function(BUGGY_CALIBRATION_ERROR),
 ))
 
 
@@ -540,4 +545,6 @@ register(Check(
     hidden_cases=_step_hidden,
     arg_names=("X", "y", "W", "b", "learning_rate", "l2"),
     hints=(_hint_step,),
+    kind="transfer",
+    parts=("J", "W_new", "b_new"),
 ))

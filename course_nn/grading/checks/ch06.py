@@ -39,7 +39,7 @@ from course_nn.backprop import (
 from course_nn.gradcheck import numerical_gradient
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.compare import same_answer as _same
-from course_nn.grading.core import Case, Check, numbers_judge, register
+from course_nn.grading.core import Case, Check, given_function, numbers_judge, register
 from course_nn.mlp import count_parameters, mlp_forward, vector_to_params
 from course_nn.softmax import softmax
 
@@ -56,7 +56,7 @@ def _grads_only(got):
 def _jacobian_public():
     return [
         Case((np.array([0.2, 0.3, 0.5]),), "a = (0.2, 0.3, 0.5)"),
-        Case((np.array([1.0, 0.0]),), "a certain prediction: the Jacobian is 0"),
+        Case((np.array([1.0, 0.0]),), "a certain prediction"),
     ]
 
 
@@ -87,6 +87,7 @@ register(Check(
     hidden_cases=_jacobian_hidden,
     arg_names=("a",),
     hints=(_hint_jacobian,),
+    kind="implement",
 ))
 
 
@@ -116,7 +117,7 @@ def _layer_hidden(rng):
     cases.append(_layer_case(rng, 1, 3, 4, str(rng.choice(ACTIVATION_NAMES)), "n = 1"))
     cases.append(_layer_case(rng, 5, 3, 2, "identity", "the linear output layer"))
     zeros = _layer_case(rng, 4, 3, 3, "relu").args
-    cases.append(Case((zeros[0], np.zeros_like(zeros[1]), *zeros[2:]), "Z = 0: relu'(0) = 0"))
+    cases.append(Case((zeros[0], np.zeros_like(zeros[1]), *zeros[2:]), "Z = 0, relu"))
     return cases
 
 
@@ -166,6 +167,8 @@ register(Check(
     hidden_cases=_layer_hidden,
     arg_names=("dQ", "Z", "Q_prev", "W", "activation"),
     hints=(_hint_layer,),
+    kind="implement",
+    parts=("dQ_prev", "dW", "db"),
 ))
 
 
@@ -266,6 +269,8 @@ register(Check(
     hidden_cases=_mlp_hidden,
     arg_names=("theta", "layer_sizes", "X", "y", "activation", "l2"),
     hints=(_hint_mlp,),
+    kind="implement",
+    parts=("loss", "dW{l}", "db{l}"),
 ))
 
 
@@ -292,6 +297,11 @@ def _by_hand_pass(theta1, theta2, x, label, derivative=None, target=None):
     slope = a2 * (1 - a2) if derivative is None else derivative(z2, a2)
     delta2 = (theta2[:, 1:].T @ delta3) * slope
     return a2, delta3, delta2, np.outer(delta2, a1)
+
+
+#: The numbers of the by-hand answer, named as in the task (a2 without the bias unit).
+BACKPROP_BY_HAND_NAMES = ("a2_1", "a2_2", "delta3_1", "delta3_2", "delta2_1", "delta2_2",
+                          "dJ/dTheta1_22")
 
 
 def backprop_by_hand_reference():
@@ -344,6 +354,9 @@ def _hint_by_hand(case, expected, got):
     if close(entry, D1[1, 1]) or close(entry, D1[2 - 1, 0]) or close(entry, D1[0, 2]):
         return ("the gradient entry belongs to another weight: row two is hidden unit two, and "
                 "column two multiplies the second input")
+    if not close(entry, ref_entry):
+        return ("the gradient entry is off: it is the hidden error of the unit its row belongs "
+                "to times the input its column multiplies")
     return None
 
 
@@ -354,7 +367,9 @@ register(Check(
     hidden_cases=_by_hand_cases,
     arg_names=(),
     hints=(_hint_by_hand,),
-    judge=numbers_judge(5e-3),
+    judge=numbers_judge(5e-3, BACKPROP_BY_HAND_NAMES),
+    kind="by_hand",
+    parts=BACKPROP_BY_HAND_NAMES,
 ))
 
 
@@ -390,9 +405,9 @@ def _decay_public():
     return [
         Case((np.array([1.0, -2.0, 0.5, 3.0, 1.0, -1.0]), np.array([0.1, 0.2, 0.0, -0.1, 0.5, 0.5]),
               np.array([2, 2], dtype=np.int64), 0.1, 0.5),
-             "one layer [2, 2]: theta holds W (4 entries), then b (2)"),
+             "one layer [2, 2]"),
         _decay_case(np.random.default_rng(61), [3, 2, 2], 0.5, 0.1,
-                    "two layers [3, 2, 2]: W1, b1, W2, b2"),
+                    "two layers [3, 2, 2]"),
     ]
 
 
@@ -414,17 +429,14 @@ def _bias_first_mask(layer_sizes):
 
 
 def _hint_decay(case, expected, got):
+    """Symptoms of a partial repair of the given function (never the cause)."""
     theta, grad, sizes, learning_rate, l2 = case.args
-    if l2 > 0 and _same(got, theta - learning_rate * (grad + l2 * theta)):
-        return ("still the given bug: the biases are decayed too, and only the weights are "
-                "penalised")
     if l2 > 0 and _same(got, theta - learning_rate * (grad + l2 * _bias_first_mask(sizes) * theta)):
-        return ("the decay hits the wrong entries: in theta each layer's weights come first, "
-                "then its biases")
+        return "some weights are not decayed while some biases are"
     if l2 > 0 and _same(got, theta - learning_rate * (grad + l2 * (1 - weight_mask(sizes)) * theta)):
-        return "the biases are decayed and the weights are not: it is the other way round"
+        return "the biases shrink and the weights do not"
     if _same(got, theta + learning_rate * (grad + l2 * weight_mask(sizes) * theta)):
-        return "the step goes uphill: gradient descent moves against the gradient"
+        return "theta moves uphill, along the gradient"
     return None
 
 
@@ -435,6 +447,8 @@ register(Check(
     hidden_cases=_decay_hidden,
     arg_names=("theta", "grad", "layer_sizes", "learning_rate", "l2"),
     hints=(_hint_decay,),
+    kind="debugging",
+    given=given_function(BUGGY_WEIGHT_DECAY_STEP),
 ))
 
 
@@ -521,4 +535,5 @@ register(Check(
     hints=(_hint_numeric,),
     rtol=1e-5,
     atol=1e-7,
+    kind="transfer",
 ))

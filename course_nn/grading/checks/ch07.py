@@ -34,7 +34,7 @@ from course_nn.datasets import load_digits_split
 from course_nn.evaluation import confusion_matrix, most_confident_mistakes
 from course_nn.grading.checks.ch03 import _same
 from course_nn.grading.compare import flatten_output, to_float_array
-from course_nn.grading.core import Case, Check, numbers_judge, register
+from course_nn.grading.core import Case, Check, given_function, numbers_judge, register
 
 #: The smallest test accuracy that passes ``train_and_predict``. On 40 random splits,
 #: softmax regression trained as in chapter 6 (``train_softmax_regression``) scored 0.951
@@ -54,8 +54,8 @@ def _confusion_public():
         Case((np.array([0, 1, 2, 2, 1, 0]), np.array([0, 2, 2, 1, 1, 0]), 3),
              "6 samples, 3 classes, two mistakes"),
         Case((np.array([1, 1, 1, 0]), np.array([0, 0, 0, 0]), 2),
-             "the same mistake three times: every sample counts"),
-        Case((np.array([0, 1]), np.array([0, 1]), 4), "classes 2 and 3 never occur: still 4 x 4"),
+             "the same mistake three times"),
+        Case((np.array([0, 1]), np.array([0, 1]), 4), "classes 2 and 3 never occur"),
     ]
 
 
@@ -95,6 +95,7 @@ register(Check(
     hidden_cases=_confusion_hidden,
     arg_names=("y_true", "y_pred", "num_classes"),
     hints=(_hint_confusion,),
+    kind="implement",
 ))
 
 
@@ -105,7 +106,7 @@ def _mistakes_public():
     y = np.array([1, 1, 0, 0, 1, 2])
     return [
         Case((P, y, 2), "6 samples, 4 mistakes, k = 2"),
-        Case((P, y, 10), "k larger than the number of mistakes: all 4"),
+        Case((P, y, 10), "k larger than the number of mistakes"),
     ]
 
 
@@ -115,7 +116,7 @@ def _mistakes_hidden(rng):
         P = rng.dirichlet(np.full(m, 0.5), size=n)
         cases.append(Case((P, rng.integers(0, m, size=n), k), f"n={n}, M={m}, k={k}"))
     P = rng.dirichlet(np.ones(4), size=8)
-    cases.append(Case((P, np.argmax(P, axis=1), 3), "no mistakes: an empty array"))
+    cases.append(Case((P, np.argmax(P, axis=1), 3), "no mistakes"))
     P = rng.dirichlet(np.ones(2), size=1)
     cases.append(Case((P, np.array([int(np.argmin(P[0]))]), 1), "n = 1, wrong"))
     return cases
@@ -147,6 +148,7 @@ register(Check(
     hidden_cases=_mistakes_hidden,
     arg_names=("P", "y", "k"),
     hints=(_hint_mistakes,),
+    kind="implement",
 ))
 
 
@@ -229,12 +231,17 @@ register(Check(
     arg_names=("X_train", "y_train", "X_test"),
     hints=(_hint_training,),
     judge=judge_accuracy,
+    kind="implement",
 ))
 
 
 # --- confusion_by_hand: reading a confusion matrix on paper -------------------------------
 #: The confusion matrix of the by-hand task (rows: true class, columns: predicted class).
 BY_HAND_CONFUSION = np.array([[50, 2, 3], [4, 40, 6], [1, 19, 25]])
+
+
+#: The numbers of the by-hand answer, named as in the task.
+CONFUSION_BY_HAND_NAMES = ("the accuracy", "the precision of class 1", "the recall of class 1")
 
 
 def confusion_by_hand_reference():
@@ -267,6 +274,12 @@ def _hint_confusion_by_hand(case, expected, got):
         return "the accuracy is the share of all samples on the diagonal"
     if close(have[1], C[1, 1] / C.sum()) or close(have[2], C[1, 1] / C.sum()):
         return "divide by the column or the row of class one, not by all samples"
+    if not close(have[1], precision):
+        return ("the precision is off: of the samples in the column of class one, the share "
+                "on the diagonal")
+    if not close(have[2], recall):
+        return ("the recall is off: of the samples in the row of class one, the share on the "
+                "diagonal")
     return None
 
 
@@ -277,7 +290,9 @@ register(Check(
     hidden_cases=_by_hand_cases,
     arg_names=(),
     hints=(_hint_confusion_by_hand,),
-    judge=numbers_judge(5e-3),
+    judge=numbers_judge(5e-3, CONFUSION_BY_HAND_NAMES),
+    kind="by_hand",
+    parts=CONFUSION_BY_HAND_NAMES,
 ))
 
 
@@ -313,15 +328,13 @@ def _recall_hidden(rng):
 
 
 def _hint_recall(case, expected, got):
+    """Symptoms of a partial repair of the given function (never the cause)."""
     (C,) = case.args
     C = np.asarray(C, dtype=np.float64)
-    if _same(got, np.diag(C) / C.sum(axis=0)):
-        return ("still the given bug: dividing by the predicted counts of each class gives the "
-                "precision; the recall divides by the samples that truly belong to the class")
     if _same(got, np.diag(C) / C.sum()):
-        return "divided by all samples: each class's recall is a share of its own samples only"
+        return "the recalls of all classes add up to the accuracy"
     if _same(got, np.diag(C)):
-        return "return shares, not counts"
+        return "the results are counts, not shares"
     return None
 
 
@@ -332,6 +345,8 @@ register(Check(
     hidden_cases=_recall_hidden,
     arg_names=("C",),
     hints=(_hint_recall,),
+    kind="debugging",
+    given=given_function(BUGGY_PER_CLASS_RECALL),
 ))
 
 
@@ -457,4 +472,6 @@ register(Check(
     arg_names=("X_train", "y_train", "X_test"),
     hints=(_hint_torch,),
     judge=judge_torch_model,
+    kind="transfer",
+    parts=("labels", "W{l}", "b{l}"),
 ))

@@ -282,19 +282,27 @@ def shares_memory(got, args, np):
 
 
 def call_case(func, args, np, limit, structure=None, float_errors=False, fresh_arrays=False):
-    """Call ``func(*args)``; return (result record, arrays to save)."""
+    """Call ``func(*args)``; return (result record, arrays to save).
+
+    With ``float_errors`` the record's ``float_switch`` lists the error kinds the call
+    left switched away from "raise" (``np.seterr`` inside the function leaks past it)."""
     pristine = copy.deepcopy(args)
+    raised = ("over", "invalid", "divide")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             if float_errors:
                 with np.errstate(over="raise", invalid="raise", divide="raise"):
                     got = func(*args)
+                    state = np.geterr()  # still the grader's setting?
+                switched = [k for k in raised if not isinstance(state, dict) or state.get(k) != "raise"]
             else:
-                got = func(*args)
+                got, switched = func(*args), []
         except BaseException as err:  # noqa: BLE001
             return {"exception": describe(err)}, []
     record = {"leaves": []}
+    if switched:
+        record["float_switch"] = switched
     if caught:
         first = caught[0]
         record["warning"] = f"{first.category.__name__}: {first.message}"[:MESSAGE_LIMIT]

@@ -19,8 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from course_nn.grading.compare import exception_hint, format_array
-from course_nn.grading.core import VIEW_PROBLEM, describe_case, diagnose, float_error_advice
+from course_nn.grading import float_switches
+from course_nn.grading.compare import exception_hint
+from course_nn.grading.core import (
+    FLOAT_ERRORS,
+    VIEW_PROBLEM,
+    describe_case,
+    diagnose,
+    float_error_advice,
+)
 from course_nn.grading.hardened import parsing
 from course_nn.grading.hardened.cases import DrawnCall
 from course_nn.grading.hardened.model import (
@@ -37,14 +44,21 @@ from course_nn.grading.hardened.model import (
     TestSpec,
 )
 from course_nn.grading.hardened.results import Unreadable
+from course_nn.grading.messages import (
+    behaves_like_given,
+    given_behaviour,
+    mutation_problem,
+    render_failure,
+)
 
 
 class Verdict(Exception):
-    """Raised while judging a test: its (status, message)."""
+    """Raised while judging a test: its (status, message), and the likely bug the check's
+    hints named (``diagnosis``, "" if none), which the class report counts."""
 
-    def __init__(self, status: str, message: str):
+    def __init__(self, status: str, message: str, diagnosis: str = ""):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.diagnosis = status, message, diagnosis
 
 
 def _cause_of_missing(sub: Submission, spec: AssignmentSpec, expr: str, err: dict) -> Verdict:
@@ -108,16 +122,22 @@ def _judge_case(call: DrawnCall, number: int, record: Any, arrays: dict) -> str 
         err = record["exception"] if isinstance(record["exception"], dict) else {}
         if err.get("type") == "NotImplementedError":
             raise Verdict(ERROR, f"{call.check.name}: not implemented yet (NotImplementedError)")
+        if behaves_like_given(call.check, case, None, str(err.get("type"))):
+            raise Verdict(FAILED, given_behaviour(head))  # the given code raises here too
         if err.get("type") == "FloatingPointError":  # the check promises no overflow
             raise Verdict(FAILED, f"{head} failed{inputs}\n  problem: "
-                                  f"{float_error_advice(str(err.get('message')))}")
+                                  f"{float_error_advice(str(err.get('message')))}",
+                          diagnosis=float_error_advice("").partition("likely bug: ")[2])
         advice = exception_hint(str(err.get("type")), str(err.get("message")))
         raise Verdict(ERROR, f"{head} raised {err.get('type')}: {err.get('message')} "
                              f"({err.get('where')}){inputs}"
-                             + (f"\n  likely bug: {advice}" if advice else ""))
+                             + (f"\n  likely bug: {advice}" if advice else ""),
+                      diagnosis=advice or "")
     if record.get("mutated"):
-        raise Verdict(FAILED, f"{head} failed{inputs}\n  problem: it modified its input in "
-                              "place; return a new array instead")
+        changed = record["mutated"] if isinstance(record["mutated"], list) else []
+        changed = [i for i in changed if isinstance(i, int)]
+        raise Verdict(FAILED, f"{head} failed{inputs}\n  problem: "
+                              f"{mutation_problem(call.check.arg_names, changed)}")
     try:
         got = _answer(record, arrays)
     except Verdict as verdict:
@@ -125,14 +145,25 @@ def _judge_case(call: DrawnCall, number: int, record: Any, arrays: dict) -> str 
     problem = diagnose(call.check, case, call.expected[number], got)
     if problem is None and record.get("shares_input") and call.check.fresh_arrays:
         problem = VIEW_PROBLEM  # right values, but views of an input the task said to keep
-    if problem is not None:
-        raise Verdict(FAILED, f"{head} failed{inputs}\n  expected: "
-                              f"{format_array(call.expected[number])}\n  got:      "
-                              f"{format_array(got)}\n  problem: {problem}")
+    if problem is not None:  # one renderer for both grading paths, policy by kind
+        raise Verdict(FAILED, render_failure(call.check, case, head, call.expected[number],
+                                             got, problem),  # diagnose() appends the hint:
+                      diagnosis=problem.partition("\n  likely bug: ")[2])
     notes = [f"note: your function warned: {record['warning']}"] if record.get("warning") else []
     if record.get("note"):
         notes.append(f"note: {call.check.name} {record['note']}")
     return "\n".join(notes) or None
+
+
+def _flag_leaked_switch(sub: Submission, test: TestSpec, answer: Any) -> None:
+    """Flag a no-overflow test whose function left NumPy's error checks switched off (the
+    child compares ``np.geterr()`` after the call with the grader's setting)."""
+    changed = answer.get("float_switch") if isinstance(answer, dict) else None
+    if isinstance(changed, list) and changed:
+        names = [k for k in FLOAT_ERRORS if k in changed] or ["the error state"]
+        sub.flag_test(test.grade_id, f"{float_switches.FLAG}: the function changed NumPy's "
+                                     f"floating-point error setting ({', '.join(names)}) and "
+                                     "left it changed")
 
 
 def _judge_test(sub: Submission, spec: AssignmentSpec, index: int, test: TestSpec) -> str:
@@ -170,6 +201,8 @@ def _judge_test(sub: Submission, spec: AssignmentSpec, index: int, test: TestSpe
             note = _judge_case(call, k, answer, arrays)
             if note:
                 notes += note.split("\n")
+            if call.check.float_errors:
+                _flag_leaked_switch(sub, test, answer)
         if len(answers) < len(call.cases):  # the child stops only after an exception
             raise Verdict(CRASHED, "the child's answers are incomplete")
         kind = "hidden" if call.hidden else "public"
@@ -185,15 +218,18 @@ def judge_tests(sub: Submission, ctx: Context) -> None:
     spec = ctx.spec
     for index, test in enumerate(spec.tests):
         try:
-            status, message = PASSED, _judge_test(sub, spec, index, test)
+            status, message, diagnosis = PASSED, _judge_test(sub, spec, index, test), ""
         except Verdict as verdict:
-            status, message = verdict.status, verdict.message
+            status, message, diagnosis = verdict.status, verdict.message, verdict.diagnosis
         flags = list(sub.test_flags.get(test.grade_id, []))
+        if status == PASSED and any(f.startswith(float_switches.FLAG) for f in flags):
+            status, message = FLAGGED, f"{float_switches.MESSAGE}\n{message}"  # held for review
         points = test.points if status == PASSED else 0.0
         if flags:
             message = "flagged: " + "; ".join(flags) + "\n" + message
             status = FLAGGED if status == PASSED else status
-        sub.results.append(TestResult(test.grade_id, status, points, test.points, message, flags))
+        sub.results.append(TestResult(test.grade_id, status, points, test.points, message, flags,
+                                      diagnosis))
 
 
 def ungradable_results(spec: AssignmentSpec, reason: str) -> list[TestResult]:

@@ -12,6 +12,12 @@ of reach); they are flagged so the instructor knows where to look:
   import system, frames and globals, the gradebook;
 * suspicious: process control (exit, kill, signals, subprocess, ctypes), file writes,
   paths that climb out of the folder, ``exec``/``eval``.
+
+One route does raise a score, so it is handled apart (:func:`scan_float_switches`):
+code that switches NumPy's floating-point error checks (or Python's warnings) off
+inside a function whose check promises no overflow. Such a test gets a flag starting
+with :data:`course_nn.grading.float_switches.FLAG`, and the judge holds its points for
+review; elsewhere ``np.errstate`` is ordinary code and raises nothing.
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ from __future__ import annotations
 import ast
 import re
 
+from course_nn.grading import float_switches
+from course_nn.grading.core import REGISTRY
 from course_nn.grading.hardened import parsing
 from course_nn.grading.hardened.assignment import MAX_PARSE_CHARS
-from course_nn.grading.hardened.model import Context, Submission
+from course_nn.grading.hardened.model import Context, Submission, TestSpec
 from course_nn.grading.hardened.structure import tests_using
 
 MODULES = {"np", "numpy", "sys", "os", "builtins", "__builtins__", "importlib", "torch",
@@ -184,14 +192,40 @@ def scan_source(source: str, modules: set[str] | None = None) -> list[str]:
     return list(seen)
 
 
+def promises_no_overflow(test: TestSpec) -> bool:
+    """Does the test call a check that runs the function with floating-point errors raised?"""
+    return any(getattr(REGISTRY.get(call.check), "float_errors", False) for call in test.calls)
+
+
+def checked_names(test: TestSpec) -> set[str]:
+    """The names the test's ``check(...)`` expressions use (the graded functions)."""
+    return {n.id for call in test.calls for n in ast.walk(parsing.parse(call.expr, mode="eval"))
+            if isinstance(n, ast.Name)}
+
+
+def scan_float_switches(sub: Submission, ctx: Context,
+                        cells: list[tuple[str, str, tuple[str, ...]]]) -> None:
+    """Flag each no-overflow test whose function can reach a switch of NumPy's
+    floating-point error checks or of Python's warnings (docs/grading.md, step 5)."""
+    tests = [t for t in ctx.spec.tests if not t.problem and promises_no_overflow(t)]
+    if not tests:
+        return
+    read = [(where, float_switches.analyse_cell(source)) for where, source, _ in cells]
+    for test in tests:
+        for found in float_switches.reached_switches(read, checked_names(test)):
+            sub.flag_test(test.grade_id, f"{float_switches.FLAG}: {found}")
+
+
 def scan_solutions(sub: Submission, ctx: Context) -> None:
     """Flag the tests that rely on a cell with findings (every test if it defines none):
-    the solution cells and the cells the student added (they run too)."""
+    the solution cells and the cells the student added (they run too); then the
+    no-overflow tests whose functions switch the floating-point checks off."""
     spec = ctx.spec
     known = spec.by_id()
     cells = [(f"cell {gid!r}", source, known[gid].defines if gid in known else ())
              for gid, source in sub.solution_sources.items()]
     cells += [(cell.step_id, cell.source, cell.defines) for cell in sub.added_cells]
+    scan_float_switches(sub, ctx, cells)
     for where, source, defines in cells:
         findings = scan_source(source)
         if not findings:
