@@ -172,15 +172,18 @@ def test_autograde_scripts_grade_a_submission_against_the_bundle(tmp_path):
 def test_grade_class_runs_the_shards_as_a_matrix_and_merges_their_artifacts():
     """Does grade-class.yml grade k/N per matrix job, upload each shard, and merge them all?"""
     text = (WORKFLOWS / "grade-class.yml").read_text()
-    assert "secrets." not in text
+    assert [line.strip() for line in text.splitlines() if "secrets." in line] == [
+        "GH_TOKEN: ${{ secrets.CLASSROOM_TOKEN }}",  # the clone step's token
+        "ROSTER_CSV: ${{ secrets.CLASSROOM_ROSTER }}"]  # the roster, never committed
     wf = load("grade-class.yml")
     assert set(wf["on"]) == {"workflow_dispatch"}
-    assert {"assignment", "shards"} <= set(wf["on"]["workflow_dispatch"]["inputs"])
+    assert {"assignment", "shards", "classroom_org", "prefix"} \
+        <= set(wf["on"]["workflow_dispatch"]["inputs"])
     # inputs reach scripts through the environment only (no ${{ }} inside run:)
     assert all("${{" not in s["run"] for s in all_steps(wf) if "run" in s)
     plan, grade, merge = (wf["jobs"][j] for j in ("plan", "grade", "merge"))
     assert plan["outputs"]["shards"] == "${{ steps.plan.outputs.shards }}"
-    assert grade["needs"] == "plan" and merge["needs"] == "grade"
+    assert grade["needs"] == ["plan", "collect"] and merge["needs"] == "grade"
     assert grade["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.plan.outputs.shards) }}"
     assert grade["strategy"]["fail-fast"] is False
     script = step(wf, "grade", "Grade the shard")["run"]
@@ -195,7 +198,7 @@ def test_grade_class_runs_the_shards_as_a_matrix_and_merges_their_artifacts():
     merged = step(wf, "merge", "Merge the shards")["run"]
     assert 'course-nn merge "$ASSIGNMENT" "${found[@]}"' in merged
     assert "course-nn report" in merged
-    result = step(wf, "merge", "Upload the class's results")
+    result = step(wf, "merge", "Upload the class's results (private repository only)")
     assert set(result["with"]["path"].split()) == {"graded/", "autograded/", "gradebook.db"}
 
 
@@ -219,7 +222,7 @@ def test_grade_class_scripts_grade_two_shards_and_merge_them(tmp_path):
         T.submit(course, student, a, T.with_sources(released, sources))
     output, summary = tmp_path / "output", tmp_path / "summary.md"
     env = dict(os.environ, ASSIGNMENT=a, SHARDS="2", GITHUB_OUTPUT=str(output),
-               GITHUB_STEP_SUMMARY=str(summary))
+               GITHUB_STEP_SUMMARY=str(summary), PRIVATE="true", ORG="uni-x", PREFIX="ex01")
     _workflow_step(wf, "plan", "Shard numbers", course, env)
     assert output.read_text() == "shards=[1,2]\n"
     for k in (1, 2):
@@ -235,3 +238,106 @@ def test_grade_class_scripts_grade_two_shards_and_merge_them(tmp_path):
     assert {p.parent.parent.name for p in (course / "autograded").glob(f"*/{a}/*.ipynb")} \
         == {"ann", "bob", "cat"}
     assert f"## {a}: 3 submissions in 2 shards" in summary.read_text()
+
+
+def test_ci_publishes_the_book_only_from_a_public_repository_not_run_for_credit():
+    """A private instructor repository (it holds solutions/) or COURSE_MODE=for-credit
+    never publishes the full book, whose reference source answers the exercises."""
+    ci = load("ci.yml")
+    for condition in (step(ci, "test", "Upload the book for GitHub Pages")["if"],
+                      ci["jobs"]["deploy"]["if"]):
+        assert "vars.COURSE_MODE != 'for-credit'" in condition
+        assert "!github.event.repository.private" in condition
+
+
+def test_autograde_caches_its_environment_keyed_on_the_requirements():
+    """A push reuses the installed environment (torch included) until the pins change."""
+    auto = load("autograde.yml")
+    cache = step(auto, "grade", "Cache the course's environment")
+    assert cache["uses"].startswith("actions/cache@")
+    key = cache["with"]["key"]
+    for name in ("course/requirements.txt", "course/requirements-lock.txt", "course/pyproject.toml"):
+        assert name in key
+    assert "steps.python.outputs.python-version" in key and cache["with"]["path"] == "~/course-venv"
+    install = step(auto, "grade", "Install the course (CPU-only torch for the lab)")
+    assert install["env"]["CACHED"] == "${{ steps.cache.outputs.cache-hit }}"
+    script = install["run"]
+    assert script.index('if [ "$CACHED" != "true" ]') < script.index("download.pytorch.org")
+    assert "GITHUB_PATH" in script
+
+
+def test_grade_class_refuses_a_public_repository_and_exposes_nothing(tmp_path):
+    """The plan step fails with a message in a public repository; every upload of
+    submissions, shards or results runs only in a private one."""
+    wf = load("grade-class.yml")
+    output = tmp_path / "output"
+    env = dict(os.environ, ASSIGNMENT="ex01_linear_regression", SHARDS="2", ORG="uni-x",
+               PREFIX="ex01", GITHUB_OUTPUT=str(output))
+    script = step(wf, "plan", "Shard numbers")["run"]
+    for private, ok in (("false", False), ("", False), ("true", True)):
+        run = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, capture_output=True,
+                             text=True, env=dict(env, PRIVATE=private), timeout=30)
+        assert (run.returncode == 0) is ok, run.stdout + run.stderr
+        if not ok:
+            assert "only in a private repository" in run.stdout
+    assert output.read_text() == "shards=[1,2]\n"
+    run = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                         env=dict(env, PRIVATE="true", ORG="uni-x; rm -rf ~"), timeout=30)
+    assert run.returncode == 1 and "bad organisation name" in run.stdout
+    uploads = [s for s in all_steps(wf) if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert len(uploads) == 3
+    assert all(s["if"] == "github.event.repository.private" for s in uploads)
+
+
+FAKE_GH = """#!/bin/bash
+# a stand-in for the GitHub CLI: repositories are local folders under $FAKE_ORG_DIR
+set -euo pipefail
+if [ "$1 $2" = "repo list" ]; then ls "$FAKE_ORG_DIR"; exit 0; fi
+if [ "$1 $2" = "repo clone" ]; then
+  src="$FAKE_ORG_DIR/${3#*/}"; dest="$4"; shift 5
+  exec git clone "$@" "file://$src" "$dest"
+fi
+exit 2
+"""
+
+
+@pytest.mark.slow
+def test_grade_class_clones_collects_and_grades_on_local_clones(tmp_path):
+    """Run the clone, collect and grade steps as the runner would, with a stand-in `gh`
+    serving local repositories (no network): the class is graded, one row per student."""
+    from test_collect import make_clone, notebooks
+
+    wf = load("grade-class.yml")
+    a = "ex01_linear_regression"
+    honest, stub = notebooks()
+    org = tmp_path / "org"
+    make_clone(org, "ex01-ann", {f"{a}.ipynb": honest}, "2026-03-01T10:00:00Z")
+    make_clone(org, "ex01-bob", {f"exercises/{a}/{a}.ipynb": stub}, "2026-03-02T10:00:00Z")
+    make_clone(org, "ex02-ann", {"other.ipynb": b"{}"}, "2026-03-01T10:00:00Z")  # not this one
+    course = T.make_course(tmp_path / "course", [a])
+    (course / ".venv").symlink_to(Path(sys.executable).parents[1])
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text(FAKE_GH)
+    (bin_dir / "gh").chmod(0o755)
+    output, summary = tmp_path / "output", tmp_path / "summary.md"
+    env = dict(os.environ, ASSIGNMENT=a, SHARDS="1", ORG="uni-x", PREFIX="ex01",
+               ROSTER_CSV="student_id,github_username\ns-001,ann", RUNNER_TEMP=str(tmp_path),
+               GH_TOKEN="not-used", FAKE_ORG_DIR=str(org),
+               GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary),
+               PATH=os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent),
+                                     os.environ["PATH"]]))
+    _workflow_step(wf, "collect", "Clone the students' repositories", course, env)
+    assert sorted(p.name for p in (course / "clones").iterdir()) == ["ex01-ann", "ex01-bob"]
+    _workflow_step(wf, "collect", "Collect the submissions", course, env)
+    assert (course / "submitted" / "s-001" / a / "timestamp.txt").read_text() \
+        == "2026-03-01 10:00:00.000000 UTC\n"
+    assert (course / "submitted" / "bob" / a / f"{a}.ipynb").read_bytes() == stub
+    _workflow_step(wf, "grade", "Grade the shard", course, dict(env, SHARD="1"))
+    rows = (course / "shard-1" / "summary.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["bob", "s-001"]
+    token_free = env | {"GH_TOKEN": ""}
+    run = subprocess.run(["bash", "-e", "-c", step(wf, "collect", "Clone the students' "
+                                                   "repositories")["run"]],
+                         cwd=course, env=token_free, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and "CLASSROOM_TOKEN" in run.stdout
