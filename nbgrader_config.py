@@ -32,3 +32,19 @@ c.Validator.width = 120
 
 # Released notebooks carry no outputs.
 c.ClearOutput.enabled = True
+
+# Late work (docs/instructor.md, "Deadlines and late work"). Due dates are nbgrader's:
+# `nbgrader db assignment add A --duedate="2026-03-01 23:59:00 Europe/Berlin"` (or
+# formgrader's "Manage Assignments"). `course-nn grade` and `nbgrader autograde` both
+# apply this policy and record the penalty in the gradebook (late_submission_penalty).
+c.AssignLatePenalties.plugin_class = "course_nn.grading.hardened.deadlines.LateWork"
+c.LateWork.penalty_method = "none"  # none | zero | per_hour | per_day
+# c.LateWork.rate = 0.1  # per_hour / per_day: this fraction of the score per hour/day begun
+# c.LateWork.cap = 0.5  # ... and at most this fraction of it
+# Extensions: assignment (or "*" for all) -> {student id: extra hours, or a new due date}.
+# c.LateWork.extensions = {"ex01_linear_regression": {"alice": 48},
+#                          "*": {"bob": "2026-03-05 12:00:00 Europe/Berlin"}}
+
+# `nbgrader export` writes here (git-ignored), not ./grades.csv; `course-nn export` writes
+# Canvas, Moodle and plain CSV files to graded/export/.
+c.CsvExportPlugin.to = "graded/nbgrader_grades.csv"

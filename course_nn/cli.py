@@ -102,7 +102,53 @@ def build_parser() -> argparse.ArgumentParser:
                        help="instructor notebook [COURSE/<source_directory>/A/A.ipynb]")
     merge.add_argument("--no-gradebook", action="store_true",
                        help="do not write the scores to nbgrader's gradebook")
+    _collect_parser(commands)
+    _export_parser(commands)
     return parser
+
+
+def _canvas_id(text: str) -> tuple[str, str]:
+    assignment, _, canvas = text.partition("=")
+    if not assignment or not canvas.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected ASSIGNMENT=CANVAS_ID such as "
+                                         f"ex01_linear_regression=12345, got {text!r}")
+    return assignment, canvas.strip()
+
+
+def _export_parser(commands) -> None:
+    """``export``: grades to Canvas, Moodle and plain CSV (docs/instructor.md)."""
+    export = commands.add_parser(
+        "export", help="write the gradebook's grades, less late penalties, as Canvas, Moodle "
+                       "and plain CSV files in COURSE/graded/export/")
+    export.add_argument("assignment", nargs="?", help="the assignment (or --all)")
+    export.add_argument("--all", action="store_true", help="every assignment of the gradebook")
+    export.add_argument("--course", type=Path, default=Path("."), help="course folder [.]")
+    export.add_argument("--roster", type=Path, metavar="CSV",
+                        help="id mapping: student_id and any of lms_id, sis_id, login, name, "
+                             "email, section [COURSE/roster.csv if it exists]")
+    export.add_argument("--out", type=Path, help="folder of the files [COURSE/graded/export]")
+    export.add_argument("--canvas-id", type=_canvas_id, action="append", default=[],
+                        metavar="A=ID", help="the Canvas assignment id of assignment A (its "
+                                             "column then updates that Canvas assignment)")
+
+
+def _collect_parser(commands) -> None:
+    """``collect``: GitHub Classroom clones -> submitted/<student>/<a>/ (docs/for_credit.md)."""
+    collect = commands.add_parser(
+        "collect", help="copy each student's notebook out of a folder of GitHub Classroom "
+                        "clones into submitted/<student>/<assignment>/ with a timestamp.txt")
+    collect.add_argument("assignment")
+    collect.add_argument("--from", dest="source", type=Path, required=True, metavar="DIR",
+                         help="the folder of clones, one per student, named "
+                              "<prefix>-<github-username> (as `gh classroom clone "
+                              "student-repos` makes them)")
+    collect.add_argument("--to", type=Path, default=Path("submitted"),
+                         help="nbgrader's submitted folder [submitted]")
+    collect.add_argument("--prefix", help="the assignment's repository prefix in GitHub "
+                                          "Classroom [the start all clone names share]")
+    collect.add_argument("--roster", type=Path, metavar="CSV",
+                         help="map GitHub usernames to student ids (columns github_username "
+                              "and identifier, as Classroom's roster export, or student_id)")
 
 
 def _limits(args: argparse.Namespace) -> Limits:
@@ -168,7 +214,7 @@ def feedback(args: argparse.Namespace) -> int:
     except (GradingError, SpecError) as err:
         print(f"course-nn feedback: error: {err}", file=sys.stderr)
         return 1
-    pages = regenerate(spec, out, info.db_url)
+    pages = regenerate(spec, out, info.db_url, info.deadlines)
     print(f"{len(pages)} feedback page(s) rewritten in {out / 'feedback'}/")
     return 0
 
@@ -214,10 +260,61 @@ def merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def collect(args: argparse.Namespace) -> int:
+    """Exit 0 when the folder was collected (whatever individual clones held), 1 when
+    collecting cannot start."""
+    from course_nn.grading.hardened.collect import CollectError, read_roster
+    from course_nn.grading.hardened.collect import collect as collect_clones
+
+    try:
+        roster = read_roster(args.roster) if args.roster else None
+        report = collect_clones(args.assignment, args.source, args.to, prefix=args.prefix,
+                                roster=roster)
+    except CollectError as err:
+        print(f"course-nn collect: error: {err}", file=sys.stderr)
+        return 1
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if report.missing:
+        print("roster students without a clone: " + ", ".join(report.missing), file=sys.stderr)
+    for row in report.collected:
+        print(f"{row.student}\t{row.outcome}\t{row.timestamp:%Y-%m-%d %H:%M:%S} UTC")
+    print(report.summary(), file=sys.stderr)
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    """Exit 0 when the files are written (students that could not be mapped are listed
+    on stderr), 1 when the export cannot run."""
+    from course_nn.grading.hardened.course import Course
+    from course_nn.grading.hardened.deadlines import DeadlineError
+    from course_nn.grading.hardened.lms import ExportError, export_grades
+
+    if bool(args.assignment) == bool(args.all):
+        print("course-nn export: error: name one assignment or --all", file=sys.stderr)
+        return 1
+    try:
+        info = Course.load(args.course)
+        done = export_grades(info, None if args.all else [args.assignment], args.roster,
+                             args.out, dict(args.canvas_id))
+    except (ExportError, DeadlineError) as err:
+        print(f"course-nn export: error: {err} (nothing was written)", file=sys.stderr)
+        return 1
+    if done.unmapped:
+        print(f"not in the roster, exported with blank LMS fields ({len(done.unmapped)}): "
+              + ", ".join(done.unmapped), file=sys.stderr)
+    if done.unknown:
+        print(f"in the roster but not in the gradebook, exported with no grade "
+              f"({len(done.unknown)}): " + ", ".join(done.unknown), file=sys.stderr)
+    for path in done.paths:
+        print(path)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return {"grade": grade, "check": check, "merge": merge, "report": class_report,
-            "feedback": feedback}[args.command](args)
+            "feedback": feedback, "collect": collect, "export": export}[args.command](args)
 
 
 if __name__ == "__main__":

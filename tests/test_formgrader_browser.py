@@ -194,7 +194,7 @@ def hand_graded(browser):  # noqa: F811 (the imported fixture)
             auto = {}
             for row in csv.DictReader(fh):
                 auto[row["student"]] = auto.get(row["student"], 0.0) + float(row["points"])
-        with (course / "grades.csv").open() as fh:
+        with (course / "graded" / "nbgrader_grades.csv").open() as fh:  # CsvExportPlugin.to
             exported = {r["student_id"]: r for r in csv.DictReader(fh)}
         feedback = {s: (course / "feedback" / s / A / f"{A}.html").read_text(encoding="utf-8")
                     for s in ("honest", "partial")}

@@ -374,7 +374,8 @@ def test_nbgrader_export_sees_the_scores(batch):
     run = subprocess.run([sys.executable, "-m", "nbgrader", "export", "--log-level=ERROR"],
                          cwd=course, capture_output=True, text=True, env=tool_env())
     assert run.returncode == 0, run.stderr
-    with (course / "grades.csv").open() as fh:
+    assert not (course / "grades.csv").exists()  # nbgrader_config.py: CsvExportPlugin.to
+    with (course / "graded" / "nbgrader_grades.csv").open() as fh:
         exported = {r["student_id"]: r for r in csv.DictReader(fh)}
     assert float(exported["honest"]["raw_score"]) == MAX
     assert float(exported["partial"]["raw_score"]) == MAX - TESTS["test_mse"]

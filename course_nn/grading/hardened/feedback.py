@@ -9,7 +9,8 @@ Read as three one-job steps:
 2. :func:`hand_grades`: the score and comment an instructor gave each of them in
    formgrader, read from nbgrader's gradebook (a cell without a hand score stays pending);
 3. :func:`feedback_html`: one offline page (no script, no external resource): a summary
-   with the total of both parts, then per test its verdict, points and message (a failed
+   with the total of both parts (and, for late work, how late it came and the late
+   penalty: :mod:`.deadlines`), then per test its verdict, points and message (a failed
    hidden case names its input in words: the case label the checks give it), then the
    written answers.
 
@@ -22,9 +23,13 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from course_nn.grading.hardened.model import AssignmentSpec, SubmissionResult
 from course_nn.grading.hardened.text import clean
+
+if TYPE_CHECKING:
+    from course_nn.grading.hardened.deadlines import Deadlines, Lateness
 
 #: The words a student reads for each status (the CSVs keep the grader's own words).
 VERDICTS = {"passed": "passed", "flagged": "passed, flagged for a look", "failed": "wrong answer",
@@ -52,6 +57,11 @@ class HandGrade:
     @property
     def pending(self) -> bool:
         return self.score is None
+
+
+def hand_score(answers: list[HandGrade]) -> float:
+    """The points given by hand so far (pending answers count nothing yet)."""
+    return float(sum(a.score for a in answers if not a.pending))
 
 
 def written_answers(spec: AssignmentSpec) -> list[HandGrade]:
@@ -121,10 +131,21 @@ def _number(x: float) -> str:
     return f"{x:g}"
 
 
-def _badge(status: str) -> str:
+def verdict(status: str, message: str = "") -> str:
+    """The words a student reads for a test: "not attempted" for an untouched stub (an
+    ``error`` whose grader message starts so, :func:`.messages.not_attempted`), else the
+    status's :data:`VERDICTS`."""
+    from course_nn.grading.messages import NOT_ATTEMPTED
+
+    if status == "error" and message.startswith(NOT_ATTEMPTED + ":"):
+        return NOT_ATTEMPTED
+    return VERDICTS.get(status, status)
+
+
+def _badge(status: str, message: str = "") -> str:
     fg, bg = BADGES.get(status, ("#1f2328", "#ffffff"))
     return (f'<span class="badge" style="color:{fg};background:{bg};border-color:{fg}">'
-            f"{html.escape(VERDICTS.get(status, status))}</span>")
+            f"{html.escape(verdict(status, message))}</span>")
 
 
 def _test_section(t) -> str:
@@ -134,7 +155,7 @@ def _test_section(t) -> str:
               if case else "")
     return (f'<section class="test" aria-labelledby="t-{esc(t.test)}">'
             f'<h3 id="t-{esc(t.test)}">{esc(t.test)}</h3>'
-            f"<p>{_badge(t.status)} <span class=\"points\">{_number(t.points)} / "
+            f"<p>{_badge(t.status, t.message)} <span class=\"points\">{_number(t.points)} / "
             f"{_number(t.max_points)} points</span></p>{failed}"
             f"<pre>{esc(t.message)}</pre></section>")
 
@@ -165,20 +186,39 @@ padding:.8rem 1rem}
 .test{border:1px solid #d0d7de;border-radius:6px;padding:.8rem 1rem;margin:1rem 0}
 .badge{display:inline-block;border:1px solid;border-radius:1rem;padding:0 .6rem;font-weight:600}
 .points{margin-left:.5rem}.case{margin:.4rem 0}
+.late{background:#fff8c5;border:1px solid #6c4400;border-radius:6px;padding:.6rem 1rem}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;padding:.6rem;
 border-radius:4px;font-size:.9rem;margin:.4rem 0 0}
 blockquote{margin:.3rem 0 0 1rem;padding-left:.6rem;border-left:3px solid #8c959f}
 """
 
 
+def late_paragraph(late: Lateness | None, score: float, max_score: float,
+                   waiting: float) -> str:
+    """How late the work came and what it cost ("" when on time or no deadline is set):
+    the lateness in words, the deadline (with the extension, if any) and the penalty on
+    the score so far."""
+    if late is None or not late.late:
+        return ""
+    penalty = late.penalty(score)
+    due = f"{late.due:%Y-%m-%d %H:%M} UTC" + (", with your extension" if late.extended else "")
+    cost = (f"late penalty: <b>-{_number(penalty)} points</b> ({html.escape(late.policy.describe())}), "
+            f"so the score is <b>{_number(score - penalty)} / {_number(max_score)}</b>"
+            if penalty else "no late penalty")
+    later = " (the penalty follows the hand grades still to come)" if waiting and penalty else ""
+    return (f'<p class="late">Submitted {html.escape(late.describe())} after the deadline '
+            f"({due}); {cost}{later}.</p>")
+
+
 def feedback_html(spec: AssignmentSpec, result: SubmissionResult,
-                  answers: list[HandGrade] | None = None, kept: dict[str, str] | None = None
-                  ) -> str:
+                  answers: list[HandGrade] | None = None, kept: dict[str, str] | None = None,
+                  late: Lateness | None = None) -> str:
     """Step 3: a self-contained page: the total, every test, the written answers.
 
     ``answers`` defaults to every written answer pending (:func:`written_answers`).
     ``kept``: the flags/notes (``head``) and printed output (``output``) blocks of an
-    earlier page, already escaped (:func:`kept_blocks`), used instead of ``result``'s."""
+    earlier page, already escaped (:func:`kept_blocks`), used instead of ``result``'s.
+    ``late``: the submission against its deadline (:mod:`.deadlines`; default: on time)."""
     esc = html.escape
     answers = written_answers(spec) if answers is None else answers
     hand = sum(a.score for a in answers if not a.pending)
@@ -211,7 +251,8 @@ def feedback_html(spec: AssignmentSpec, result: SubmissionResult,
 <style>{STYLE}</style></head><body><main>
 <h1>{esc(spec.name)}</h1>
 <p>Feedback for <strong>{esc(result.student)}</strong></p>
-<p class="total">Score: {total}.<br>{passed} of {len(result.tests)} tests passed.</p>
+<p class="total">Score: {total}.<br>{passed} of {len(result.tests)} tests passed.</p>\
+{late_paragraph(late, result.score + hand, result.max_score + hand_max, waiting)}
 <!-- kept:head -->{head}<!-- /kept:head -->
 <h2>Tests</h2>
 {"".join(_test_section(t) for t in result.tests)}
@@ -259,30 +300,44 @@ def results_from_csv(grades_csv, summary_csv) -> list[tuple[SubmissionResult, st
             if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*\.html", page):
                 continue  # no page (an older summary.csv) or not a name the grader writes
             result = SubmissionResult(clean(_plain(row["student"]), 200),
-                                      tests.get(row["student"], []), [])
+                                      tests.get(row["student"], []), [],
+                                      submitted=_stored_time(row.get("submitted") or ""))
             found.append((result, page))
     return found
 
 
-def regenerate(spec: AssignmentSpec, graded, db_url: str | None) -> list[str]:
-    """Rewrite ``graded/feedback/*.html`` from the CSVs and the gradebook's hand grades.
+def _stored_time(text: str) -> str:
+    """summary.csv's ``submitted`` cell as the stored form ("" when it is no time)."""
+    from course_nn.grading.hardened.deadlines import from_iso, iso
+
+    return iso(from_iso(clean(text, 64)))
+
+
+def regenerate(spec: AssignmentSpec, graded, db_url: str | None,
+               deadlines: Deadlines | None = None) -> list[str]:
+    """Rewrite ``graded/feedback/*.html`` from the CSVs and the gradebook's hand grades
+    (and, with ``deadlines``, each student's lateness against the gradebook's due date).
 
     No student code runs; each page keeps its flags, notes and printed output; each is
     written atomically. Returns the page names written."""
     from pathlib import Path
 
+    from course_nn.grading.hardened.gradebook import read_lateness
     from course_nn.grading.hardened.outputs import _replace
 
     graded = Path(graded)
     pairs = results_from_csv(graded / "grades.csv", graded / "summary.csv")
     hand = hand_grades(db_url, spec, [r.student for r, _ in pairs])
+    late = (read_lateness(db_url, deadlines, spec.name, [r for r, _ in pairs])
+            if deadlines is not None else {})
     (graded / "feedback").mkdir(exist_ok=True)
     written = []
     for result, name in pairs:
         path = graded / "feedback" / name
         old = path.read_text(encoding="utf-8", errors="replace") if path.is_file() \
             and not path.is_symlink() else ""
-        page = feedback_html(spec, result, hand.get(result.student), kept_blocks(old) or None)
+        page = feedback_html(spec, result, hand.get(result.student), kept_blocks(old) or None,
+                             late.get(result.student))
         _replace(path, page.encode("utf-8"))
         written.append(name)
     return written

@@ -182,7 +182,12 @@ def select(found: list[tuple[str, Path]], only: list[str], submitted: Path
 def load_assignment(assignment: str, course: Path = Path("."), source: Path | None = None
                     ) -> tuple[Course, AssignmentSpec]:
     """The course's folders and the assignment's spec, read from the instructor notebook."""
-    info = Course.load(course)
+    from course_nn.grading.hardened.deadlines import DeadlineError
+
+    try:
+        info = Course.load(course)
+    except DeadlineError as err:  # the late-work settings: said before anything is graded
+        raise GradingError(str(err)) from None
     source = source or info.notebook(assignment)
     if source is None or not Path(source).is_file():
         raise GradingError(f"no assignment {assignment!r}: no notebook in "
@@ -247,7 +252,15 @@ def finish_batch(info: Course, spec: AssignmentSpec, out: Path, stored: dict[str
         except Exception as err:
             notes.append(f"warning: the hand grades could not be read from {info.db_url} "
                          f"({type(err).__name__}: {clean(err, 300)}); pages show them pending")
-    write_outputs(out, spec, class_results(stored), hand)
+    late = None
+    try:  # the due date and extensions (docs/instructor.md, "Deadlines and late work")
+        from course_nn.grading.hardened.gradebook import read_lateness
+
+        late = read_lateness(info.db_url, info.deadlines, spec.name, class_results(stored))
+    except Exception as err:
+        notes.append(f"warning: the due date could not be read from {info.db_url} "
+                     f"({type(err).__name__}: {clean(err, 300)}); no lateness is shown")
+    write_outputs(out, spec, class_results(stored), hand, late)
     return notes
 
 

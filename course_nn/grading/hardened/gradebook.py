@@ -10,6 +10,13 @@ student's submission then gets the rows ``nbgrader autograde`` would leave: an
 with the comment "No response." (left as released) or ``needs_manual_grade`` (read
 from the autograded notebook, :mod:`.autograded`). A submission with no notebook
 gets 0 everywhere and nothing to grade by hand, as nbgrader does for a missing one.
+
+Late work (:mod:`.deadlines`; docs/instructor.md, "Deadlines and late work"): the
+submission's time (``timestamp.txt``, stored with the result) and any extension the
+course grants are written to the submission, and each notebook's
+``late_submission_penalty`` is set as ``nbgrader autograde``'s ``AssignLatePenalties``
+sets it, from the notebook's score and ``total_seconds_late``
+(:func:`apply_late_penalties`), so ``nbgrader export`` and formgrader show it too.
 """
 
 from __future__ import annotations
@@ -18,9 +25,17 @@ import os
 import shutil
 import sys
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 from course_nn.grading.hardened.autograded import Autograded, SourceCell
+from course_nn.grading.hardened.deadlines import (
+    Deadlines,
+    Lateness,
+    from_iso,
+    gradebook_penalty,
+    lateness,
+)
 from course_nn.grading.hardened.model import AssignmentSpec, SubmissionResult
 
 
@@ -90,17 +105,83 @@ def _set_rows(gb, notebook: str, spec: AssignmentSpec, result: SubmissionResult,
             continue
 
 
+def _naive_utc(moment):
+    """nbgrader's stored form of a time: naive, in UTC."""
+    from datetime import UTC
+
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def grant_extension(gb, assignment: str, student: str, deadlines: Deadlines) -> None:
+    """Write the student's configured extension to their submission, as nbgrader's
+    ``Gradebook.grant_extension`` stores one (a timedelta); without one configured, an
+    extension the gradebook already holds stays."""
+    extension = deadlines.extension(assignment, student)
+    if extension is None:
+        return
+    due = gb.find_assignment(assignment).duedate
+    if due is None and extension.until is not None:
+        return  # a new due date needs the assignment's to become an extension
+    submission = gb.find_submission(assignment, student)
+    submission.extension = (extension.delta(due) if due is not None
+                            else timedelta(hours=extension.hours or 0.0))
+
+
+def apply_late_penalties(gb, assignment: str, deadlines: Deadlines,
+                         students: list[str] | None = None) -> None:
+    """Each submitted notebook's ``late_submission_penalty``, exactly as ``nbgrader
+    autograde``'s ``AssignLatePenalties`` sets it: None (no penalty) unless the
+    submission's ``total_seconds_late`` (its timestamp against the due date plus the
+    extension) is positive, else the policy's penalty on the notebook's score, bounded
+    to [0, score]. ``students``: only theirs (default: every submission). Commits."""
+    wanted = set(students) if students is not None else None
+    for submission in gb.find_assignment(assignment).submissions:
+        if wanted is not None and submission.student_id not in wanted:
+            continue
+        late = submission.total_seconds_late
+        for notebook in submission.notebooks:
+            notebook.late_submission_penalty = gradebook_penalty(
+                deadlines.policy, float(notebook.score), late)
+    gb.db.commit()
+
+
+def read_lateness(db_url: str | None, deadlines: Deadlines, assignment: str,
+                  results: list[SubmissionResult]) -> dict[str, Lateness]:
+    """Per student of ``results``: their stored time against the assignment's due date
+    in the gradebook and their extension (configured, else the gradebook's). Reads only;
+    no gradebook (or no due date) leaves everyone on time."""
+    found = {r.student: lateness(deadlines, assignment, r.student, r.submitted, None)
+             for r in results}
+    if not db_url or (db_url.startswith("sqlite:///")
+                      and not Path(db_url.removeprefix("sqlite:///")).is_file()):
+        return found
+    from nbgrader.api import Gradebook, MissingEntry
+
+    _alembic_on_path()
+    with Gradebook(db_url) as gb:
+        try:
+            due = gb.find_assignment(assignment).duedate
+        except MissingEntry:
+            return found
+        granted = {s.student_id: s.extension for s in gb.find_assignment(assignment).submissions}
+    return {r.student: lateness(deadlines, assignment, r.student, r.submitted, due,
+                                granted.get(r.student)) for r in results}
+
+
 def write_gradebook(db_url: str, spec: AssignmentSpec, results: list[SubmissionResult],
                     made: dict[str, Autograded] | None = None,
                     sources: dict[str, SourceCell] | None = None,
-                    unchanged: dict[str, frozenset[str]] | None = None) -> None:
+                    unchanged: dict[str, frozenset[str]] | None = None,
+                    deadlines: Deadlines | None = None) -> None:
     """Record the rows of the students of ``results`` (re-grading overwrites the automatic
     ones and keeps the hand-given scores and comments; other students' rows are not
     touched). ``made``: the autograded notebooks by student
     (:func:`.autograded.autograde_batch`); ``sources``: :func:`.autograded.source_cells`;
     ``unchanged``: per student, the written answers whose hand grade stands
     (:func:`.publish.unchanged_answers`; without it every hand grade is flagged for
-    review, as ``nbgrader autograde`` does)."""
+    review, as ``nbgrader autograde`` does); ``deadlines``: the course's late-work
+    settings (default: no penalty, no extension), applied by
+    :func:`apply_late_penalties` once the rows are written."""
     from nbgrader.api import Gradebook, MissingEntry
     from sqlalchemy.exc import SAWarning
 
@@ -114,13 +195,20 @@ def write_gradebook(db_url: str, spec: AssignmentSpec, results: list[SubmissionR
         notebook = _add_assignment(gb, spec, sources)
         for result in results:
             gb.update_or_create_student(result.student)
-            stamp = made[result.student].timestamp if result.student in made else None
+            stamp = from_iso(result.submitted)  # stored with the result (timestamp.txt)
+            if stamp is not None:
+                stamp = _naive_utc(stamp)
+            elif result.student in made:
+                stamp = made[result.student].timestamp
             try:
                 gb.find_submission(spec.name, result.student)
             except MissingEntry:
                 gb.add_submission(spec.name, result.student)
             if stamp is not None:  # timestamp.txt, as nbgrader autograde records it
                 gb.update_or_create_submission(spec.name, result.student, timestamp=stamp)
+            grant_extension(gb, spec.name, result.student, deadlines or Deadlines())
             _set_rows(gb, notebook, spec, result, made.get(result.student),
                       (unchanged or {}).get(result.student))
             gb.db.commit()
+        apply_late_penalties(gb, spec.name, deadlines or Deadlines(),
+                             [r.student for r in results])

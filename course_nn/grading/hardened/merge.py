@@ -74,9 +74,16 @@ _PART = re.compile(r"[^/\\\x00]{1,255}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 RESULT_KEYS = {"student": str, "tests": list, "flags": list, "notes": list, "stdout": str,
-               "stderr": str, "seconds": float, "child_seconds": float, "peak_bytes": int}
+               "stderr": str, "seconds": float, "child_seconds": float, "peak_bytes": int,
+               "submitted": str}
+#: keys a record written before they existed may lack, with the value they then mean
+RESULT_DEFAULTS = {"submitted": ""}
+MAX_TIME = 64  # characters of a stored time (ISO 8601)
 TEST_KEYS = {"test": str, "status": str, "points": float, "max_points": float,
-             "message": str, "flags": list, "diagnosis": str}
+             "message": str, "flags": list, "diagnosis": str, "answer": str}
+#: test keys a record written before they existed may lack, with the value they then mean
+TEST_DEFAULTS = {"answer": ""}
+MAX_ANSWER = 200  # characters of a by-hand item's stored answer (judge.ANSWER_LIMIT)
 TOP_KEYS = {"format", "version", "assignment", "notebook", "notebook_sha256", "shard",
             "results", "files"}
 
@@ -331,6 +338,8 @@ def _texts(value: list, where: str) -> list[str]:
 
 def read_test_row(value: object, spec_test: tuple[str, float], where: str) -> TestResult:
     """One row of a student's tests, checked against the assignment's test of that index."""
+    if isinstance(value, dict):  # a record from before a field existed: its default
+        value = {**{k: v for k, v in TEST_DEFAULTS.items() if k not in value}, **value}
     row = _record(value, TEST_KEYS, where)
     grade_id, points = spec_test
     if row["test"] != grade_id:
@@ -344,11 +353,14 @@ def read_test_row(value: object, spec_test: tuple[str, float], where: str) -> Te
     return TestResult(row["test"], row["status"], row["points"], row["max_points"],
                       _text(row["message"], MAX_TEXT, f"{where}.message"),
                       _texts(row["flags"], f"{where}.flags"),
-                      _text(row["diagnosis"], MAX_TEXT, f"{where}.diagnosis"))
+                      _text(row["diagnosis"], MAX_TEXT, f"{where}.diagnosis"),
+                      _text(row["answer"], MAX_ANSWER, f"{where}.answer"))
 
 
 def submission_result(value: object, spec: AssignmentSpec, where: str) -> SubmissionResult:
     """One student's result from results.json, every field checked."""
+    if isinstance(value, dict):  # a record from before a field existed: its default
+        value = {**{k: v for k, v in RESULT_DEFAULTS.items() if k not in value}, **value}
     row = _record(value, RESULT_KEYS, where)
     student = _text(row["student"], MAX_ID, f"{where}.student")
     if not is_student_id(student):  # ids reach nbgrader's pages, which print them raw
@@ -364,7 +376,21 @@ def submission_result(value: object, spec: AssignmentSpec, where: str) -> Submis
         _texts(row["flags"], f"{where}.flags"), _texts(row["notes"], f"{where}.notes"),
         _text(row["stdout"], MAX_OUTPUT, f"{where}.stdout"),
         _text(row["stderr"], MAX_OUTPUT, f"{where}.stderr"),
-        row["seconds"], row["child_seconds"], row["peak_bytes"])
+        row["seconds"], row["child_seconds"], row["peak_bytes"],
+        _time(row["submitted"], f"{where}.submitted"))
+
+
+def _time(value: str, where: str) -> str:
+    """A stored submission time: "" or ISO 8601 with a zone (as :func:`.deadlines.iso`)."""
+    from datetime import datetime
+
+    text = _text(value, MAX_TIME, where)
+    try:
+        if text and datetime.fromisoformat(text).tzinfo is None:
+            raise ValueError
+    except ValueError:
+        raise ShardError(f"{where}: not an ISO 8601 time with a zone") from None
+    return text
 
 
 def _manifest(value: object, folder: Path) -> tuple[ShardFile, ...]:

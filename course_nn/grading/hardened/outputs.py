@@ -9,7 +9,10 @@ beside their targets and renamed into place (the feedback folder is swapped as a
 whole), so a failed run leaves the previous outputs untouched, never a mix. Text cells
 that a spreadsheet would evaluate (leading ``= + - @``, tab or carriage return) are
 neutralised with a leading apostrophe. Feedback file names are unique per student id;
-summary.csv names each student's page (``feedback`` column). The page itself is
+summary.csv names each student's page (``feedback`` column) and says when each was
+submitted, how late (against the deadline with any extension) and the late penalty in
+points on the score so far, automatic and hand grades (:mod:`.deadlines`; the same
+number the gradebook's ``late_submission_penalty`` holds). The page itself is
 :mod:`.feedback`. A batch passes every stored result of the assignment (:mod:`.store`),
 not only the students it graded, so a partial run rewrites everyone else's rows and
 pages with the same bytes.
@@ -26,14 +29,18 @@ import re
 import tempfile
 from pathlib import Path
 
-from course_nn.grading.hardened.feedback import HandGrade, feedback_html
+from course_nn.grading.hardened.deadlines import ON_TIME, Lateness
+from course_nn.grading.hardened.feedback import HandGrade, feedback_html, hand_score
 from course_nn.grading.hardened.model import AssignmentSpec, SubmissionResult
 from course_nn.grading.hardened.text import clean
 
 #: ``diagnosis``: the likely bug the judge named (``TestResult.diagnosis``), for the report.
 GRADES_COLUMNS = ("student", "test", "status", "points", "max_points", "message", "diagnosis")
-#: ``feedback``: the student's page, relative to ``feedback/`` (the class report links it).
-SUMMARY_COLUMNS = ("student", "score", "max_score", "flags", "feedback")
+#: ``feedback``: the student's page, relative to ``feedback/`` (the class report links it);
+#: ``submitted``: timestamp.txt (ISO 8601, UTC); ``late``: how late ("2 days 3 hours", ""
+#: when on time); ``penalty``: the late penalty in points (:mod:`.deadlines`).
+SUMMARY_COLUMNS = ("student", "score", "max_score", "flags", "feedback", "submitted", "late",
+                   "penalty")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -98,13 +105,26 @@ def grades_rows(results: list[SubmissionResult]) -> list[list[str]]:
     return rows
 
 
-def summary_rows(results: list[SubmissionResult]) -> list[list[str]]:
+def late_columns(result: SubmissionResult, late: Lateness,
+                 answers: list[HandGrade] | None) -> list[str]:
+    """``submitted``, ``late`` and ``penalty`` of one row: the penalty is on the score so
+    far (automatic plus the hand grades given)."""
+    penalty = late.penalty(result.score + hand_score(answers or []))
+    return [cell(result.submitted), cell(late.describe()), number(penalty)]
+
+
+def summary_rows(results: list[SubmissionResult], late: dict[str, Lateness] | None = None,
+                 hand: dict[str, list[HandGrade]] | None = None) -> list[list[str]]:
+    """summary.csv's rows; ``late``: each student's :class:`.Lateness` (default: on
+    time); ``hand``: their written answers with the hand grades (default: pending)."""
     rows = [list(SUMMARY_COLUMNS)]
     names = feedback_names([r.student for r in results])
     for r in results:
         try:
             rows.append([cell(r.student), number(r.score), number(r.max_score),
-                         cell("; ".join(summary_flags(r))), cell(f"{names[r.student]}.html")])
+                         cell("; ".join(summary_flags(r))), cell(f"{names[r.student]}.html"),
+                         *late_columns(r, (late or {}).get(r.student, ON_TIME),
+                                       (hand or {}).get(r.student))])
         except Exception as err:
             rows.append([cell(r.student), "0", "0", cell(f"this row could not be written: {err!r}")])
     return rows
@@ -114,8 +134,9 @@ def write_grades(path: Path, results: list[SubmissionResult]) -> None:
     _replace(path, _csv(grades_rows(results)))
 
 
-def write_summary(path: Path, results: list[SubmissionResult]) -> None:
-    _replace(path, _csv(summary_rows(results)))
+def write_summary(path: Path, results: list[SubmissionResult],
+                  late: dict[str, Lateness] | None = None) -> None:
+    _replace(path, _csv(summary_rows(results, late)))
 
 
 def _temp_beside(path: Path, data: bytes) -> Path:
@@ -138,9 +159,9 @@ def _replace(path: Path, data: bytes) -> None:
 
 
 def _page(spec: AssignmentSpec, result: SubmissionResult,
-          answers: list[HandGrade] | None = None) -> bytes:
+          answers: list[HandGrade] | None = None, late: Lateness | None = None) -> bytes:
     try:
-        return feedback_html(spec, result, answers).encode("utf-8")
+        return feedback_html(spec, result, answers, late=late).encode("utf-8")
     except Exception as err:  # a page never stops the batch
         return (f"<!doctype html><meta charset=utf-8><p>The feedback page of "
                 f"{html.escape(clean(result.student))} could not be written: "
@@ -148,26 +169,30 @@ def _page(spec: AssignmentSpec, result: SubmissionResult,
 
 
 def render_outputs(spec: AssignmentSpec, results: list[SubmissionResult],
-                   hand: dict[str, list[HandGrade]] | None = None) -> dict[str, bytes]:
+                   hand: dict[str, list[HandGrade]] | None = None,
+                   late: dict[str, Lateness] | None = None) -> dict[str, bytes]:
     """Every output file's bytes, by path relative to the output folder.
 
-    ``hand``: per student, the written answers with their hand grades (default: pending)."""
-    files = {"grades.csv": _csv(grades_rows(results)), "summary.csv": _csv(summary_rows(results))}
+    ``hand``: per student, the written answers with their hand grades (default: pending);
+    ``late``: per student, their submission against the deadline (default: on time)."""
+    files = {"grades.csv": _csv(grades_rows(results)),
+             "summary.csv": _csv(summary_rows(results, late, hand))}
     names = feedback_names([r.student for r in results])
     for result in results:
         files[f"feedback/{names[result.student]}.html"] = _page(
-            spec, result, (hand or {}).get(result.student))
+            spec, result, (hand or {}).get(result.student), (late or {}).get(result.student))
     return files
 
 
 def write_outputs(out: Path, spec: AssignmentSpec, results: list[SubmissionResult],
-                  hand: dict[str, list[HandGrade]] | None = None) -> None:
+                  hand: dict[str, list[HandGrade]] | None = None,
+                  late: dict[str, Lateness] | None = None) -> None:
     """``out/grades.csv``, ``out/summary.csv`` and ``out/feedback/<student>.html``.
 
     Rendered in memory, then written beside their targets and renamed into place; the
     new feedback folder replaces the old one whole. If anything fails before the
     renames, the previous outputs are left exactly as they were."""
-    files = render_outputs(spec, results, hand)
+    files = render_outputs(spec, results, hand, late)
     out.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=".feedback.", dir=out))
     os.chmod(staged, 0o755)

@@ -74,12 +74,15 @@ def grade_submission(student: str, folder: Path, ctx: Context,
         sub.results = judge.ungradable_results(ctx.spec, f"internal grader error: {detail}")
         print(f"course-nn grade: {sub.student}: {clean(traceback.format_exc())}", file=sys.stderr)
     run = sub.run
+    from course_nn.grading.hardened.deadlines import submitted_at
+
     return SubmissionResult(
         sub.student, sub.results, sub.flags, sub.notes,
         stdout=clean(run.output("stdout")) if run else "",
         stderr=clean(run.output("stderr")) if run else "",
         seconds=time.perf_counter() - start, child_seconds=sub.child_seconds,
-        peak_bytes=run.peak_bytes if run else 0)
+        peak_bytes=run.peak_bytes if run else 0,
+        submitted=submitted_at(folder) if root is not None else "")  # timestamp.txt
 
 
 def student_id(name: str, hashed: bool = False) -> str:

@@ -9,6 +9,8 @@ student's answer is the one the hand grade was given on: the source of the answe
 cell in the autograded notebook formgrader showed (the one on disk before this run
 replaces it) equals the new one (:func:`unchanged_answers`). A changed answer is
 flagged for a new look, as ``nbgrader autograde`` flags every hand-graded cell.
+Each student's submission time, extension and late penalty go to the gradebook as
+``nbgrader autograde`` would record them (:mod:`.deadlines`, the course's rules).
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def publish(info: Course, spec: AssignmentSpec, results: list[SubmissionResult],
         notes += write_autograded(folder, spec.name, spec.notebook, made)
         notes.append(f"autograded notebooks of {len(made)} submission(s) in {folder}/ "
                      "(grade the written answers in formgrader)")
-    write_gradebook(info.db_url, spec, results, made, sources, unchanged)
+    write_gradebook(info.db_url, spec, results, made, sources, unchanged, info.deadlines)
     notes.append(f"scores of {len(results)} submission(s) written to the gradebook "
                  f"{info.db_url}")
     return notes
