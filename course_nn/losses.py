@@ -22,7 +22,7 @@ from scipy.special import xlogy
 
 from course_nn._validate import as_float_array, as_labels, check_same_length
 from course_nn.linear import mse
-from course_nn.softmax import log_softmax, one_hot
+from course_nn.softmax import log_softmax, one_hot, softmax
 
 Array = NDArray[np.float64]
 
@@ -40,11 +40,14 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_between",
     "entropy",
+    "fit_temperature",
     "kl_divergence",
     "mse",
     "nats_to_bits",
     "regularised_cost",
+    "smoothed_targets",
     "softmax_cross_entropy",
+    "temperature_nll",
 ]
 
 
@@ -167,6 +170,120 @@ def softmax_cross_entropy(Z: ArrayLike, y: ArrayLike) -> float:
     # Y is 0 wherever it does not count, and log_softmax is finite: no 0 * inf here.
     return _mean_over_samples(np.atleast_1d(-np.sum(Y * log_softmax(Z, axis=-1), axis=-1)))
 
+
+
+def smoothed_targets(y: ArrayLike, num_classes: int, eps: float) -> Array:
+    r"""Label-smoothed targets: :math:`(1 - \varepsilon)\tilde{\mathbf y} + \varepsilon / M`.
+
+    Parameters
+    ----------
+    y : int array of shape (n,)
+        Labels in ``0..num_classes-1``.
+    num_classes : int
+        M.
+    eps : float in [0, 1]
+        The probability taken from the true class and spread evenly over all M classes
+        (the true class included), as ``torch.nn.functional.cross_entropy(...,
+        label_smoothing=eps)`` does.
+
+    Returns
+    -------
+    T : array of shape (n, M), each row a distribution
+    """
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"eps must be in [0, 1], got {eps}")
+    Y = one_hot(np.asarray(y), num_classes)
+    return (1.0 - eps) * np.atleast_2d(Y) + eps / num_classes
+
+
+def temperature_nll(Z: ArrayLike, y: ArrayLike, T: float) -> tuple[float, float]:
+    r"""The mean cross-entropy of :math:`\mathrm{softmax}(Z / T)` and its derivative in T.
+
+    Parameters
+    ----------
+    Z : array of shape (n, M)
+        Finite logits of a trained model (e.g. on a validation set).
+    y : int array of shape (n,)
+    T : float > 0
+        The temperature.
+
+    Returns
+    -------
+    nll, dnll_dT : floats; finite for any finite logits and T > 0.
+
+    Math
+    ----
+    :math:`\mathrm{NLL}(T) = \frac1n\sum_i \big(\log\sum_m e^{z_{im}/T} - z_{i,y_i}/T\big)`
+    and, since :math:`\partial(z/T)/\partial T = -z/T^2`,
+    :math:`\frac{d\,\mathrm{NLL}}{dT} = \frac{1}{T^2}\,\frac1n\sum_i
+    \big(z_{i,y_i} - \sum_m a_{im} z_{im}\big)` with :math:`A = \mathrm{softmax}(Z/T)`:
+    the true logit minus the logit the model expects, averaged.
+    """
+    Z = as_float_array(Z, "Z", ndim=(2,))
+    labels = as_labels(y, "y", num_classes=Z.shape[1])
+    if not T > 0:
+        raise ValueError(f"the temperature must be > 0, got {T}")
+    log_A = log_softmax(Z / T, axis=-1)
+    rows = np.arange(len(labels))
+    nll = _mean_over_samples(-log_A[rows, labels])
+    expected_logit = np.sum(np.exp(log_A) * Z, axis=1)
+    return nll, float(np.mean(Z[rows, labels] - expected_logit)) / T**2
+
+
+def _nll_in_beta(Z: Array, labels: NDArray[np.int64], beta: float) -> tuple[float, float, float]:
+    """NLL of softmax(beta Z), its first and second derivatives in beta (convex in beta)."""
+    A = softmax(beta * Z, axis=-1)
+    rows = np.arange(len(labels))
+    nll = float(np.mean(-log_softmax(beta * Z, axis=-1)[rows, labels]))
+    mean_z = np.sum(A * Z, axis=1)
+    grad = float(np.mean(mean_z - Z[rows, labels]))
+    curvature = float(np.mean(np.sum(A * Z**2, axis=1) - mean_z**2))
+    return nll, grad, curvature
+
+
+def fit_temperature(Z: ArrayLike, y: ArrayLike, max_steps: int = 100) -> float:
+    r"""The temperature T > 0 that minimises :func:`temperature_nll` on ``(Z, y)``.
+
+    Temperature scaling {cite}`guo2017calibration`: one number fitted on held-out data
+    after training, which changes every probability but no prediction.
+
+    Math
+    ----
+    In :math:`\beta = 1/T` the NLL is convex: its second derivative is the mean over the
+    samples of the variance of the logits under :math:`\mathrm{softmax}(\beta\mathbf z)`.
+    Damped Newton steps in :math:`\beta` (halved until the NLL does not rise and
+    :math:`\beta` stays positive) converge in a handful of steps.
+
+    Raises
+    ------
+    ValueError
+        If there is no finite optimum: the NLL keeps falling as :math:`T \to 0` (every
+        prediction right with a margin) or as :math:`T \to \infty` (worse than uniform).
+    """
+    Z = as_float_array(Z, "Z", ndim=(2,))
+    labels = as_labels(y, "y", num_classes=Z.shape[1])
+    check_same_length(Z, labels, "Z", "y")
+    if _nll_in_beta(Z, labels, 0.0)[1] >= 0:
+        raise ValueError("no finite temperature: the logits do no better than uniform")
+    # as beta -> infinity the slope tends to the mean gap between each row's largest logit
+    # and the true one: 0 when every true class has the largest logit (loss falls forever)
+    if np.all(Z[np.arange(len(labels)), labels] >= Z.max(axis=1)):
+        raise ValueError("no finite temperature: the loss keeps falling as T -> 0")
+    beta = 1.0
+    nll, grad, curvature = _nll_in_beta(Z, labels, beta)
+    for _ in range(max_steps):
+        if abs(grad) <= 1e-12 * max(1.0, float(np.max(np.abs(Z)))):
+            break
+        step = -grad / curvature if curvature > 0 else -grad
+        while beta + step <= 0 or _nll_in_beta(Z, labels, beta + step)[0] > nll + 1e-15:
+            step /= 2
+            if abs(step) < 1e-15 * beta:  # no step lowers the loss: at the optimum
+                return 1.0 / beta
+        beta += step
+        if beta > 1e12:
+            raise ValueError("no finite temperature: the loss keeps falling as T -> 0")
+        nll, grad, curvature = _nll_in_beta(Z, labels, beta)
+    return 1.0 / beta
 
 def binary_cross_entropy(p: ArrayLike, y: ArrayLike) -> float:
     r"""Log loss of binary classification, averaged over all entries.

@@ -77,12 +77,12 @@ def softmax(Z: ArrayLike, axis: int = -1) -> Array:
 
     Returns
     -------
-    G : array of Z's shape
-        Probabilities; ``G.sum(axis=axis)`` is 1 and ``argmax`` is that of ``Z``.
+    A : array of Z's shape
+        Probabilities; ``A.sum(axis=axis)`` is 1 and ``argmax`` is that of ``Z``.
 
     Math
     ----
-    :math:`g_m(z) = e^{z_m} / \sum_l e^{z_l} = e^{z_m - c} / \sum_l e^{z_l - c}` for
+    :math:`a_m(z) = e^{z_m} / \sum_l e^{z_l} = e^{z_m - c} / \sum_l e^{z_l - c}` for
     any :math:`c`; taking :math:`c = \max_l z_l` keeps every exponent :math:`\le 0`.
     """
     Z, axis = _as_logits(Z, axis)
@@ -102,11 +102,11 @@ def log_softmax(Z: ArrayLike, axis: int = -1) -> Array:
 
     Returns
     -------
-    log_G : array of Z's shape, all entries :math:`\le 0`
+    log_A : array of Z's shape, all entries :math:`\le 0`
 
     Math
     ----
-    :math:`\ln g_m(z) = z_m - \log\sum_l e^{z_l}`; with the max subtracted first,
+    :math:`\ln a_m(z) = z_m - \log\sum_l e^{z_l}`; with the max subtracted first,
     :math:`(z_m - c) - \log\sum_l e^{z_l - c}`. ``np.log(softmax(Z))`` would give
     :math:`-\infty` once :math:`e^{z_m - c}` underflows (a gap of about 745).
     """
@@ -114,6 +114,43 @@ def log_softmax(Z: ArrayLike, axis: int = -1) -> Array:
     S = _shifted(Z, axis)
     return S - np.log(np.sum(np.exp(S), axis=axis, keepdims=True))
 
+
+
+def masked_softmax(Z: ArrayLike, allowed: ArrayLike) -> Array:
+    r"""Softmax of each row over its allowed classes only; the other classes get exactly 0.
+
+    Parameters
+    ----------
+    Z : array of shape (n, M)
+        Finite logits, one row per sample.
+    allowed : bool array of shape (n, M)
+        Which classes are possible for each sample; every row allows at least one.
+
+    Returns
+    -------
+    A : array of shape (n, M)
+        Each row a distribution over that row's allowed classes, in the order of ``Z``.
+
+    Math
+    ----
+    :math:`a_m = e^{z_m} / \sum_{k \in S} e^{z_k}` for :math:`m \in S`, else 0: the
+    model's probabilities conditioned on :math:`y \in S`, :math:`p(y = m \mid
+    \mathbf x)/\sum_{k \in S} p(y = k \mid \mathbf x)`. The shift that keeps it exact is
+    the largest *allowed* logit of the row: shifting by the largest logit of all could
+    make every allowed exponential underflow to 0 (Exercise 4's debugging item).
+    """
+    Z = as_float_array(Z, "Z", ndim=(2,))
+    mask = np.asarray(allowed)
+    if mask.shape != Z.shape or mask.dtype != np.bool_:
+        raise ValueError(f"allowed must be a bool array of Z's shape {Z.shape}, "
+                         f"got {mask.dtype} of shape {mask.shape}")
+    if not np.all(mask.any(axis=1)):
+        raise ValueError("every row of allowed must allow at least one class")
+    if not np.all(np.isfinite(Z[mask])):
+        raise ValueError("the allowed logits must be finite")
+    top = np.max(np.where(mask, Z, -np.inf), axis=1, keepdims=True)
+    E = np.where(mask, np.exp(np.where(mask, Z, top) - top), 0.0)  # every exponent <= 0
+    return E / np.sum(E, axis=1, keepdims=True)
 
 def one_hot(y: ArrayLike, num_classes: int) -> Array:
     r"""One-hot targets: row i has a 1 in column ``y[i]`` and 0 elsewhere.

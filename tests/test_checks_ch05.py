@@ -12,15 +12,24 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from course_nn.grading import REGISTRY, CheckFailure, check, diagnose
 from course_nn.grading.checks.ch05 import (
     BUGGY_CALIBRATION_ERROR,
     cross_entropy_by_hand_reference,
     expected_calibration_error,
-    softmax_regression_step,
 )
-from course_nn.losses import cross_entropy, entropy, kl_divergence, softmax_cross_entropy
+from course_nn.grading.hardened import testing as T
+from course_nn.losses import (
+    cross_entropy,
+    entropy,
+    fit_temperature,
+    kl_divergence,
+    softmax_cross_entropy,
+    temperature_nll,
+)
 from course_nn.plotting.softmax import calibration_bins
 from tests.exercise_items import (
     GIVEN,
@@ -35,12 +44,15 @@ from tests.exercise_items import (
     notebook_scores,
 )
 from tests.notebooks import exercise_path, read
+from tests.strategies import seeds
 
 pytestmark = [pytest.mark.ch5, pytest.mark.grading]
 
 A = "ex05_cross_entropy"
+BOOK = T.ROOT / "book" / "ch05_cross_entropy.ipynb"
 NAMES = ["cross_entropy", "softmax_cross_entropy", "entropy", "kl_divergence",
-         "cross_entropy_by_hand", "expected_calibration_error", "softmax_regression_step"]
+         "cross_entropy_by_hand", "expected_calibration_error", "temperature_nll",
+         "fit_temperature"]
 
 
 # --- the registry ------------------------------------------------------------------------
@@ -48,7 +60,9 @@ def test_checks_are_registered():
     """Is every chapter 5 check registered, with its reference?"""
     assert [REGISTRY[name].reference for name in NAMES] == [
         cross_entropy, softmax_cross_entropy, entropy, kl_divergence,
-        cross_entropy_by_hand_reference, expected_calibration_error, softmax_regression_step]
+        cross_entropy_by_hand_reference, expected_calibration_error, temperature_nll,
+        fit_temperature]
+    assert "softmax_regression_step" not in REGISTRY, "chapter 6 prints its gradient"
 
 
 def test_hidden_cases_include_edge_cases():
@@ -92,13 +106,87 @@ def test_the_given_calibration_error_is_released_and_fails():
         check("expected_calibration_error", namespace["expected_calibration_error_given"])
 
 
-def test_step_reference_is_one_descent_step():
-    """Does the step lower the regularised cost for a small learning rate?"""
-    rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(20, 3)), rng.integers(0, 4, size=20)
-    W, b = rng.normal(size=(4, 3)), rng.normal(size=4)
-    cost, W1, b1 = softmax_regression_step(X, y, W, b, 0.1, 0.2)
-    assert softmax_regression_step(X, y, W1, b1, 0.1, 0.2)[0] < cost
+def test_the_repair_target_is_not_printed_by_the_book():
+    """Chapter 5 calls the plotting module's ECE on its bins; it neither prints that code
+    nor an ECE from probabilities and labels."""
+    code = "".join("".join(c["source"]) for c in read(BOOK)["cells"] if c["cell_type"] == "code")
+    assert "show_source(expected_calibration_error" not in code
+    assert "def expected_calibration_error" not in code and "num_bins" not in code
+
+
+def test_the_book_motivates_temperature_scaling_but_does_not_print_it():
+    """Chapter 5 scales logits by hand; it neither fits a temperature nor differentiates in it."""
+    text = "".join("".join(c["source"]) for c in read(BOOK)["cells"])
+    assert "dividing its logits by a single number" in text  # the motivation
+    text = text[:text.index("**Exercise 5**")]  # all but the pointer to the exercise
+    for phrase in ("fit_temperature", "temperature_nll", "/dT", "/ dT", "partial T", "NLL(T)",
+                   "/ T", "/T"):
+        assert phrase not in text, phrase
+
+
+# --- the transfer's references: PyTorch (float64), finite differences, the optimum --------------
+def _validation(seed, n=200, M=4, scale=2.0, temperature=3.0):
+    rng = np.random.default_rng(seed)
+    Z_true = scale * rng.normal(size=(n, M))
+    P = np.exp(Z_true - Z_true.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    y = np.minimum((rng.random((n, 1)) > np.cumsum(P, axis=1)).sum(axis=1), M - 1)
+    return temperature * Z_true, y
+
+
+@pytest.mark.parametrize("temperature", [0.2, 1.0, 2.7])
+def test_temperature_nll_matches_torch_autograd(torch, temperature):
+    """The loss is F.cross_entropy(Z / T) and the derivative autograd's, logits of 1e3 included."""
+    Z, y = _validation(1, n=30, temperature=300.0)
+    T_t = torch.tensor(temperature, dtype=torch.float64, requires_grad=True)
+    loss = torch.nn.functional.cross_entropy(torch.tensor(Z) / T_t, torch.tensor(y))
+    loss.backward()
+    nll, slope = temperature_nll(Z, y, temperature)
+    assert nll == pytest.approx(loss.item(), rel=1e-12)
+    assert slope == pytest.approx(T_t.grad.item(), rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=seeds(), temperature=st.floats(0.1, 20.0), M=st.integers(2, 8))
+def test_temperature_derivative_matches_finite_differences(seed, temperature, M):
+    """A central difference of the NLL in T agrees with dNLL/dT."""
+    Z, y = _validation(seed, n=25, M=M)
+    h = 1e-6 * temperature
+    numeric = (temperature_nll(Z, y, temperature + h)[0]
+               - temperature_nll(Z, y, temperature - h)[0]) / (2 * h)
+    slope = temperature_nll(Z, y, temperature)[1]
+    assert numeric == pytest.approx(slope, rel=1e-5, abs=1e-7)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=seeds(), temperature=st.sampled_from([0.3, 1.0, 3.0, 20.0]), M=st.integers(2, 8))
+def test_fit_temperature_finds_the_minimum(seed, temperature, M):
+    """The fitted T has derivative 0 and agrees with a bounded Brent search in log T."""
+    import scipy.optimize
+
+    Z, y = _validation(seed, n=150, M=M, temperature=temperature)
+    wrong = Z.argmax(axis=1) != y
+    if not wrong.any() or wrong.all():
+        return  # no finite optimum (or none of interest): the check's cases avoid these
+    fitted = fit_temperature(Z, y)
+    result = scipy.optimize.minimize_scalar(lambda u: temperature_nll(Z, y, np.exp(u))[0],
+                                            bounds=(np.log(1e-3), np.log(1e4)), method="bounded",
+                                            options={"xatol": 1e-10})
+    assert fitted == pytest.approx(np.exp(result.x), rel=1e-6)
+    assert abs(temperature_nll(Z, y, fitted)[1]) * fitted <= 1e-8
+
+
+def test_fit_temperature_repairs_scaled_logits():
+    """Logits three times too large get back a temperature near 3 on a large sample."""
+    Z, y = _validation(4, n=20_000, temperature=3.0)
+    assert fit_temperature(Z, y) == pytest.approx(3.0, rel=0.05)
+
+
+def test_fit_temperature_refuses_data_without_an_optimum():
+    """Every prediction right: the NLL keeps falling as T -> 0, no finite temperature."""
+    Z = np.array([[3.0, 0.0], [0.0, 2.0]])
+    with pytest.raises(ValueError, match="no finite temperature"):
+        fit_temperature(Z, np.array([0, 1]))
 
 
 def _stable_softmax(Z):
@@ -130,6 +218,12 @@ def test_softmax_cross_entropy_hints_tell_underflow_from_overflow(label, wrong, 
 
 
 # --- the table of graded items -------------------------------------------------------------
+LOG_SOFTMAX = '''
+def _log_softmax(S):
+    shifted = S - S.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+'''
+
 STABLE = '''
 def _softmax(Z):
     E = np.exp(Z - Z.max(axis=1, keepdims=True))
@@ -281,66 +375,121 @@ def kl_divergence(p, q):
     gap = np.abs(np.bincount(bins, correct, num_bins) - np.bincount(bins, confidence, num_bins))
     return float(gap.sum() / count.sum())''',
     ]),
-    Item("softmax_regression_step", points=4, kind="transfer", wrong=[
-        Wrong(STABLE + '''
-def softmax_regression_step(X, y, W, b, learning_rate, l2):
-    O = X @ W.T + b
-    cost = softmax_cross_entropy(O, y) + l2 / 2 * (np.sum(W ** 2) + np.sum(b ** 2))
-    dO = (_softmax(O) - np.eye(W.shape[0])[y]) / len(y)
-    return cost, W - learning_rate * (dO.T @ X + l2 * W), b - learning_rate * (dO.sum(0) + l2 * b)''',
-              hint_contains="biases are penalised"),
-        Wrong(STABLE + '''
-def softmax_regression_step(X, y, W, b, learning_rate, l2):
-    O = X @ W.T + b
-    cost = softmax_cross_entropy(O, y) + l2 / 2 * np.sum(W ** 2)
-    dO = (_softmax(O) - np.eye(W.shape[0])[y]) / len(y)
-    return cost, W + learning_rate * (dO.T @ X + l2 * W), b + learning_rate * dO.sum(0)''',
-              hint_contains="uphill"),
-        Wrong(STABLE + '''
-def softmax_regression_step(X, y, W, b, learning_rate, l2):
-    O = X @ W.T + b
-    cost = softmax_cross_entropy(O, y) + l2 / 2 * np.sum(W ** 2)
-    dO = _softmax(O) - np.eye(W.shape[0])[y]
-    return cost, W - learning_rate * (dO.T @ X + l2 * W), b - learning_rate * dO.sum(0)''',
-              hint_contains="not divided by the number of samples"),
-        Wrong(STABLE + '''
-def softmax_regression_step(X, y, W, b, learning_rate, l2):
-    O = X @ W.T + b
-    cost = softmax_cross_entropy(O, y) + l2 / 2 * np.sum(W ** 2)
-    dO = (_softmax(O) - np.eye(W.shape[0])[y]) / len(y)
-    return cost, W - learning_rate * dO.T @ X, b - learning_rate * dO.sum(0)''',
-              hint_contains="must shrink the weights"),
-        Wrong(STABLE + '''
-def softmax_regression_step(X, y, W, b, learning_rate, l2):
-    O = X @ W.T + b
-    cost = softmax_cross_entropy(O, y) + l2 * np.sum(W ** 2)
-    dO = (_softmax(O) - np.eye(W.shape[0])[y]) / len(y)
-    return cost, W - learning_rate * (dO.T @ X + l2 * W), b - learning_rate * dO.sum(0)''',
-              hint_contains="twice too large"),
+    Item("temperature_nll", points=2, kind="transfer", wrong=[
+        Wrong(LOG_SOFTMAX + '''
+def temperature_nll(Z, y, T):
+    log_a = _log_softmax(Z / T)
+    rows = np.arange(len(y))
+    slope = np.mean(np.sum(np.exp(log_a) * Z, axis=1) - Z[rows, y]) / T ** 2
+    return -np.mean(log_a[rows, y]), slope''', hint_contains="wrong sign"),
+        Wrong(LOG_SOFTMAX + '''
+def temperature_nll(Z, y, T):
+    log_a = _log_softmax(Z / T)
+    rows = np.arange(len(y))
+    slope = np.mean(np.sum(np.exp(log_a) * Z, axis=1) - Z[rows, y])
+    return -np.mean(log_a[rows, y]), slope''', hint_contains="reciprocal of the temperature"),
+        Wrong('''def temperature_nll(Z, y, T):
+    E = np.exp(Z / T)
+    A = E / E.sum(axis=1, keepdims=True)
+    rows = np.arange(len(y))
+    slope = np.mean(Z[rows, y] - np.sum(A * Z, axis=1)) / T ** 2
+    return -np.mean(np.log(A[rows, y])), slope''', hint_contains="overflow"),
+        Wrong(LOG_SOFTMAX + '''
+def temperature_nll(Z, y, T):
+    log_a = _log_softmax(Z * T)
+    rows = np.arange(len(y))
+    slope = np.mean(Z[rows, y] - np.sum(np.exp(log_a) * Z, axis=1)) / T ** 2
+    return -np.mean(log_a[rows, y]), slope''', hint_contains="multiplied by the temperature"),
+        Wrong(LOG_SOFTMAX + '''
+def temperature_nll(Z, y, T):
+    log_a = _log_softmax(Z / T)
+    rows = np.arange(len(y))
+    slope = np.mean(Z[rows, y] - np.sum(np.exp(_log_softmax(Z)) * Z, axis=1)) / T ** 2
+    return -np.mean(log_a[rows, y]), slope''', hint_contains="ignores the temperature"),
+        Wrong(LOG_SOFTMAX + '''
+def temperature_nll(Z, y, T):
+    log_a = _log_softmax(Z / T)
+    rows = np.arange(len(y))
+    slope = np.sum(Z[rows, y] - np.sum(np.exp(log_a) * Z, axis=1)) / T ** 2
+    return -np.sum(log_a[rows, y]), slope''', hint_contains="summed over the samples"),
     ], right=[
         '''import scipy.special
 
-def softmax_regression_step(X, y, W, b, learning_rate, l2):
-    O = X @ W.T + b
-    Y = np.eye(W.shape[0])[y]
-    cost = np.mean(scipy.special.logsumexp(O, axis=1) - np.sum(Y * O, axis=1))
-    cost += 0.5 * l2 * np.einsum("mj,mj->", W, W)
-    dO = (scipy.special.softmax(O, axis=1) - Y) / X.shape[0]
-    dW = np.einsum("im,ij->mj", dO, X) + l2 * W
-    return cost, W - learning_rate * dW, b - learning_rate * dO.sum(axis=0)''',
-        '''def softmax_regression_step(X, y, W, b, learning_rate, l2):
-    n = len(y)
-    cost, dW, db = 0.5 * l2 * float(np.sum(W * W)), l2 * W, np.zeros_like(b, dtype=float)
-    for x_i, y_i in zip(X, y):
-        o = W @ x_i + b
-        top = o.max()
-        log_norm = top + np.log(np.sum(np.exp(o - top)))
-        cost += (log_norm - o[y_i]) / n
-        g = np.exp(o - log_norm)
-        g[y_i] -= 1.0
-        dW = dW + np.outer(g, x_i) / n
-        db += g / n
-    return cost, W - learning_rate * dW, b - learning_rate * db''',
+def temperature_nll(Z, y, T):
+    S = Z / T
+    rows = np.arange(len(y))
+    nll = np.mean(scipy.special.logsumexp(S, axis=1) - S[rows, y])
+    A = scipy.special.softmax(S, axis=1)
+    return nll, -np.mean(np.einsum("im,im->i", A, S) - S[rows, y]) / T''',
+        '''def temperature_nll(Z, y, T):
+    nll, slope = 0.0, 0.0
+    for z, label in zip(np.asarray(Z, dtype=float), y):
+        s = z / T
+        top = s.max()
+        log_norm = top + np.log(np.sum(np.exp(s - top)))
+        a = np.exp(s - log_norm)
+        nll += (log_norm - s[label]) / len(y)
+        slope += (z[label] - a @ z) / (T * T * len(y))
+    return nll, slope''',
+    ]),
+    Item("fit_temperature", points=2, kind="transfer", wrong=[
+        Wrong('''def fit_temperature(Z, y):
+    low, high = np.log(0.05), np.log(100.0)
+    for _ in range(80):
+        middle = (low + high) / 2
+        if temperature_nll(Z, y, np.exp(middle))[1] > 0:
+            high = middle
+        else:
+            low = middle
+    return 1 / np.exp((low + high) / 2)''', hint_contains="reciprocal"),
+        Wrong('''def fit_temperature(Z, y):
+    T = 1.0
+    for _ in range(5):
+        T = T - 0.1 * temperature_nll(Z, y, T)[1]
+    return T''', hint_contains="stopped too early"),
+        Wrong('''def fit_temperature(Z, y):
+    grid = [0.25, 0.5, 1.0, 2.0, 4.0]
+    return min(grid, key=lambda T: temperature_nll(Z, y, T)[0])''',
+              hint_contains="stopped too early"),
+        Wrong('''def fit_temperature(Z, y):
+    T = 1.0
+    for _ in range(20):
+        T = max(T + 0.5 * temperature_nll(Z, y, T)[1], 0.01)
+    return T''', hint_contains="higher than with the logits left unchanged"),
+    ], right=[
+        '''import scipy.optimize
+
+def fit_temperature(Z, y):
+    result = scipy.optimize.minimize_scalar(lambda u: temperature_nll(Z, y, np.exp(u))[0],
+                                            bounds=(np.log(0.05), np.log(100.0)),
+                                            method="bounded", options={"xatol": 1e-10})
+    return float(np.exp(result.x))''',
+        '''def fit_temperature(Z, y):
+    low, high = np.log(0.05), np.log(100.0)
+    for _ in range(80):
+        middle = (low + high) / 2
+        if temperature_nll(Z, y, np.exp(middle))[1] > 0:
+            high = middle
+        else:
+            low = middle
+    return float(np.exp((low + high) / 2))''',
+        '''def fit_temperature(Z, y):
+    Z = np.asarray(Z, dtype=float)
+    rows, beta = np.arange(len(y)), 1.0
+    for _ in range(100):
+        S = beta * Z
+        A = np.exp(S - S.max(axis=1, keepdims=True))
+        A /= A.sum(axis=1, keepdims=True)
+        mean_z = np.sum(A * Z, axis=1)
+        gradient = np.mean(mean_z - Z[rows, y])
+        curvature = np.mean(np.sum(A * Z ** 2, axis=1) - mean_z ** 2)
+        step = gradient / curvature
+        while beta - step <= 0:
+            step /= 2
+        beta -= step
+        if abs(step) < 1e-13 * beta:
+            break
+    return 1 / beta''',
     ]),
 ]
 
@@ -369,3 +518,17 @@ def test_items_in_the_notebook_path():
 def test_items_in_the_hardened_path(tmp_path):
     """Through course-nn grade (one batch): the same outcomes."""
     assert_outcomes(ITEMS, hardened_scores(A, ITEMS, tmp_path), "hardened")
+
+
+@pytest.mark.parametrize("T", [0.0, -1.0, float("nan")])
+def test_temperature_nll_refuses_a_non_positive_temperature(T):
+    """A temperature divides the logits: it must be positive."""
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        temperature_nll(np.zeros((2, 3)), np.array([0, 1]), T)
+
+
+def test_fit_temperature_refuses_logits_worse_than_uniform():
+    """Logits that favour the wrong class everywhere: the loss falls towards T -> infinity."""
+    Z = np.array([[3.0, 0.0], [0.0, 2.0]])
+    with pytest.raises(ValueError, match="no better than uniform"):
+        fit_temperature(Z, np.array([1, 0]))

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from course_nn.backprop import layer_backward, softmax_jacobian
+from course_nn.gradcheck import numerical_gradient
 from course_nn.grading import REGISTRY, CheckFailure, check
 from course_nn.grading.checks.ch06 import (
     BUGGY_WEIGHT_DECAY_STEP,
@@ -21,8 +22,9 @@ from course_nn.grading.checks.ch06 import (
     BY_HAND_THETA2,
     BY_HAND_X,
     backprop_by_hand_reference,
+    gated_layer_backward,
+    gated_layer_forward,
     mlp_loss_and_grads_theta,
-    mlp_numerical_gradient,
     weight_decay_step,
 )
 from tests.exercise_items import (
@@ -48,7 +50,7 @@ REFERENCES = {
     "layer_backward": layer_backward,
     "mlp_loss_and_grads": mlp_loss_and_grads_theta,
     "backprop_by_hand": backprop_by_hand_reference,
-    "mlp_numerical_gradient": mlp_numerical_gradient,
+    "gated_layer_backward": gated_layer_backward,
     "weight_decay_step": weight_decay_step,
 }
 
@@ -62,10 +64,10 @@ def test_checks_are_registered():
 
 
 def test_backprop_has_the_largest_share():
-    """Do layer_backward, mlp_loss_and_grads and the gradient check carry most points?"""
+    """Do layer_backward, mlp_loss_and_grads and the gated layer carry most points?"""
     points = graded_cells(A)
     backprop = sum(points[f"test_{name}"] for name in
-                   ("layer_backward", "mlp_loss_and_grads", "mlp_numerical_gradient"))
+                   ("layer_backward", "mlp_loss_and_grads", "gated_layer_backward"))
     assert backprop > sum(points.values()) / 2
     assert points["test_mlp_loss_and_grads"] == max(points.values())
 
@@ -99,20 +101,36 @@ def test_the_given_weight_decay_is_released_and_fails():
         check("weight_decay_step", namespace["weight_decay_step_given"])
 
 
-def test_a_numerical_gradient_that_changes_theta_fails():
-    """Perturbing the caller's theta in place is caught, whatever the values."""
-    def in_place(theta, layer_sizes, X, y, activation, l2, eps):
-        grad = np.zeros_like(theta)
-        for k in range(theta.size):
-            theta[k] += eps
-            plus = mlp_loss_and_grads_theta(theta, layer_sizes, X, y, activation, l2)[0]
-            theta[k] -= 2 * eps
-            minus = mlp_loss_and_grads_theta(theta, layer_sizes, X, y, activation, l2)[0]
-            grad[k] = (plus - minus) / (2 * eps)
-        return grad
+def test_the_gated_layer_reference_agrees_with_autograd_and_finite_differences():
+    """Are (dX, dU, dc, dV, dd) what PyTorch's autograd (float64) and central differences
+    of J = sum(R * Q) give, for a batch and for gates far open and far shut?"""
+    rng = np.random.default_rng(11)
+    for gate_scale in (1.0, 30.0):
+        X, R = rng.normal(size=(5, 3)), rng.normal(size=(5, 4))
+        U, c = rng.normal(size=(4, 3)), rng.normal(size=4)
+        V, d = gate_scale * rng.normal(size=(4, 3)), rng.normal(size=4)
+        ours = gated_layer_backward(R, X, U, c, V, d)
+        leaves = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (X, U, c, V, d)]
+        Xt, Ut, ct, Vt, dt = leaves
+        ((Xt @ Ut.T + ct) * torch.sigmoid(Xt @ Vt.T + dt) * torch.tensor(R)).sum().backward()
+        for got, leaf in zip(ours, leaves, strict=True):
+            np.testing.assert_allclose(got, leaf.grad.numpy(), rtol=1e-12, atol=1e-12)
+        args = [X, U, c, V, d]
+        for k, got in enumerate(ours):
+            def J(value, k=k, R=R, args=args):
+                return float(np.sum(R * gated_layer_forward(*args[:k], value, *args[k + 1:])))
+            np.testing.assert_allclose(got, numerical_gradient(J, args[k]), rtol=1e-6, atol=1e-8)
 
-    with pytest.raises(CheckFailure, match="modified its input theta in place"):
-        check("mlp_numerical_gradient", in_place)
+
+def test_the_gated_layer_has_no_overflow_at_huge_gates():
+    """Gate pre-activations of +-1e4: the reference stays finite and passes its own check
+    with overflow errors raised (float_errors)."""
+    assert REGISTRY["gated_layer_backward"].float_errors
+    rng = np.random.default_rng(3)
+    X, R = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        grads = gated_layer_backward(R, X, np.eye(2), np.zeros(2), 1e4 * np.eye(2), np.zeros(2))
+    assert all(np.all(np.isfinite(g)) for g in grads)
 
 
 # --- the table of graded items -------------------------------------------------------------
@@ -170,20 +188,20 @@ def mlp(scale="/ n", bias="", slope=SLOPES):
     return MLP.replace("{SCALE}", scale).replace("{BIAS}", bias).replace("{SLOPE}", slope).strip()
 
 
-NUMERIC = '''
-def mlp_numerical_gradient(theta, layer_sizes, X, y, activation, l2, eps):
-    def J(t):
-        return mlp_loss_and_grads(t, layer_sizes, X, y, activation, l2)[0]
-    grad = np.zeros(theta.size)
-    work = np.array(theta, dtype=float)
-    for k in range(theta.size):
-{BODY}
-    return grad
+GATED = '''
+def gated_layer_backward(dQ, X, U, c, V, d):
+    A = X @ U.T + c
+    G = X @ V.T + d
+    S = 0.5 * (1 + np.tanh(G / 2))
+    dA = {DA}
+    dG = {DG}
+    return {RETURN}
 '''
 
 
-def numeric(body):
-    return NUMERIC.replace("{BODY}", body).strip()
+def gated(da="dQ * S", dg="dQ * A * S * (1 - S)",
+          ret="dA @ U + dG @ V, dA.T @ X, dA.sum(axis=0), dG.T @ X, dG.sum(axis=0)"):
+    return GATED.replace("{DA}", da).replace("{DG}", dg).replace("{RETURN}", ret).strip()
 
 
 ITEMS = [
@@ -214,6 +232,8 @@ ITEMS = [
               hint_contains="averaged over the batch"),
         Wrong(layer(ret="dQ @ W, dZ.T @ Q_prev, dZ.sum(axis=0)"),
               hint_contains="skips the activation derivative"),
+        Wrong(layer().replace("lambda z: 0.5 * (1 + np.tanh(z / 2))", "lambda z: 1 / (1 + np.exp(-z))"),
+              hint_contains="an intermediate value overflows"),
     ], right=[
         layer(dz="dQ * slope(Z)", ret='np.einsum("ij,jk->ik", dZ, W), '
                                       'np.einsum("ij,ik->jk", dZ, Q_prev), np.einsum("ij->j", dZ)'),
@@ -292,30 +312,46 @@ def layer_forward(Z, activation):
     delta2 = np.array([[-0.6, 0.8], [0.5, -0.4]]).T @ delta3 * a2 * (1 - a2)
     return list(a2), list(delta3), list(delta2), delta2[1] * 2.0''',
     ]),
-    Item("mlp_numerical_gradient", points=3, kind="transfer", wrong=[
-        Wrong(numeric('''        step = np.zeros(theta.size)
-        step[k] = eps
-        grad[k] = (J(work + step) - J(work)) / eps'''), hint_contains="one-sided difference"),
-        Wrong(numeric('''        step = np.zeros(theta.size)
-        step[k] = eps
-        grad[k] = (J(work + step) - J(work - step)) / eps'''), hint_contains="twice the gradient"),
-        Wrong(numeric('''        grad[k] = (J(work + eps) - J(work - eps)) / (2 * eps)'''),
-              hint_contains="perturbed at once"),
-        Wrong(numeric('''        work[k] += eps
-        plus = J(work)
-        work[k] -= 2 * eps
-        grad[k] = (plus - J(work)) / (2 * eps)'''), hint_contains="put back"),
+    Item("gated_layer_backward", points=3, kind="transfer", wrong=[
+        Wrong(gated(ret="dA @ U, dA.T @ X, dA.sum(axis=0), dG.T @ X, dG.sum(axis=0)"),
+              hint_contains="the gate's path is missing"),
+        Wrong(gated(dg="dQ * A"), hint_contains="misses the slope of the sigmoid"),
+        Wrong(gated(da="dQ"), hint_contains="must be scaled by the gate"),
+        Wrong(gated(dg="dQ * S * S * (1 - S)"), hint_contains="not by the gate itself"),
+        Wrong(gated().replace("S = 0.5 * (1 + np.tanh(G / 2))", "S = 1 / (1 + np.exp(-G))"),
+              hint_contains="an intermediate value overflows"),
+        Wrong(gated(ret="dA @ U + dG @ V, X.T @ dA, dA.sum(axis=0), X.T @ dG, dG.sum(axis=0)"),
+              hint_contains="transposed"),
     ], right=[
-        numeric('''        e = np.eye(theta.size)[k] * eps
-        grad[k] = (J(work + e) - J(work - e)) / (2 * eps)'''),
-        '''def numerical_gradient(f, theta, eps):
-    return np.array([(f(theta + eps * e) - f(theta - eps * e)) / (2 * eps)
-                     for e in np.eye(len(theta))])
+        gated(),
+        '''import scipy.special
 
 
-def mlp_numerical_gradient(theta, layer_sizes, X, y, activation, l2, eps):
-    return numerical_gradient(lambda t: mlp_loss_and_grads(t, layer_sizes, X, y, activation, l2)[0],
-                              theta, eps)''',
+def gated_layer_backward(dQ, X, U, c, V, d):
+    G = np.einsum("np,mp->nm", X, V) + d
+    S, slope = scipy.special.expit(G), scipy.special.expit(G) * scipy.special.expit(-G)
+    branches = [(dQ * S, U), (dQ * (X @ U.T + c) * slope, V)]
+    dX = sum(dZ @ W for dZ, W in branches)
+    grads = []
+    for dZ, _ in branches:
+        grads += [np.einsum("nm,np->mp", dZ, X), np.einsum("nm->m", dZ)]
+    return (dX, *grads)''',
+        '''def gated_layer_backward(dQ, X, U, c, V, d):
+    n, p = X.shape
+    m = U.shape[0]
+    dX, dU, dc, dV, dd = np.zeros((n, p)), np.zeros((m, p)), np.zeros(m), np.zeros((m, p)), np.zeros(m)
+    for i in range(n):
+        for j in range(m):
+            a = U[j] @ X[i] + c[j]
+            g = V[j] @ X[i] + d[j]
+            s = np.exp(-np.logaddexp(0, -g))
+            da, dg = dQ[i, j] * s, dQ[i, j] * a * s * np.exp(-np.logaddexp(0, g))
+            dX[i] += da * U[j] + dg * V[j]
+            dU[j] += da * X[i]
+            dc[j] += da
+            dV[j] += dg * X[i]
+            dd[j] += dg
+    return dX, dU, dc, dV, dd''',
     ]),
     Item("weight_decay_step", points=2, kind="debugging", wrong=[
         Wrong(BUGGY_WEIGHT_DECAY_STEP.replace("_given", ""), hint_contains=GIVEN),

@@ -14,16 +14,21 @@ import copy
 
 import numpy as np
 import pytest
+import torch
 
 from course_nn.grading import REGISTRY, CheckFailure, check, diagnose
 from course_nn.grading.checks.ch07 import (
     ACCURACY_FLOOR,
     BUGGY_PER_CLASS_RECALL,
+    LOSS_CEILING,
+    PUBLIC_QUADRANT_SEED,
     confusion_by_hand_reference,
     digits_case,
+    held_out_loss,
     judge_accuracy,
-    judge_torch_model,
-    torch_softmax_regression,
+    judge_tuned_model,
+    quadrants_case,
+    true_quadrant_labels,
     true_test_labels,
 )
 from course_nn.train import train_softmax_regression
@@ -222,17 +227,75 @@ def test_the_given_recall_is_released_and_fails():
         check("per_class_recall", namespace["per_class_recall_given"])
 
 
-def test_the_torch_judge_wants_a_torch_models_parameters():
-    """The reference's own answer passes; the same labels with float64 parameters (a NumPy
-    model), or with parameters that do not give the labels, fail."""
-    case = digits_case(0, "seed 0")
-    labels, params = torch_softmax_regression(*case.args)
-    assert judge_torch_model(case, None, (labels, params)) is None
+def _tuned(X_train, y_train, X_val, y_val, X_test, decays=(0.0, 1e-3, 1e-2, 3e-2), epochs=400,
+           early=True, hidden=(64, 64)):
+    """The procedure of the solution: [2, 64, 64, 2] ReLU, weight decay and epoch chosen by
+    the validation loss (early=False: the last epoch of the unpenalised network)."""
+    torch.set_num_threads(1)
+    X, y = torch.as_tensor(X_train, dtype=torch.float32), torch.as_tensor(y_train)
+    Xv, yv = torch.as_tensor(X_val, dtype=torch.float32), torch.as_tensor(y_val)
+    best = (np.inf, None)
+    for decay in decays:
+        torch.manual_seed(0)
+        layers, fan_in = [], 2
+        for width in hidden:
+            layers += [torch.nn.Linear(fan_in, width), torch.nn.ReLU()]
+            fan_in = width
+        model = torch.nn.Sequential(*layers, torch.nn.Linear(fan_in, 2))
+        optimiser = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=decay)
+        for _ in range(epochs):
+            optimiser.zero_grad()
+            torch.nn.functional.cross_entropy(model(X), y).backward()
+            optimiser.step()
+            with torch.no_grad():
+                val = torch.nn.functional.cross_entropy(model(Xv), yv).item()
+            if early and val < best[0]:
+                best = (val, {k: t.clone() for k, t in model.state_dict().items()})
+    if early:
+        model.load_state_dict(best[1])
+    with torch.no_grad():
+        P = torch.softmax(model(torch.as_tensor(X_test, dtype=torch.float32)), dim=1)
+    return P.numpy(), [p.detach().numpy().copy() for p in model.parameters()]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [PUBLIC_QUADRANT_SEED, 17, 23])
+def test_the_ceiling_passes_a_chosen_model_and_fails_linear_and_overfit(seed):
+    """On three splits: the validation-chosen network is under the ceiling; a linear model
+    (any straight boundary) and the network trained to the end without a penalty are not."""
+    case = quadrants_case(seed, f"seed {seed}")
+    y_test = true_quadrant_labels(*case.args)
+    chosen = _tuned(*case.args)
+    assert judge_tuned_model(case, None, chosen) is None
+    assert held_out_loss(chosen[0], y_test) <= LOSS_CEILING - 0.03, "a margin for other choices"
+    for wrong in (_tuned(*case.args, hidden=()), _tuned(*case.args, decays=(0.0,), early=False)):
+        assert "above the ceiling" in judge_tuned_model(case, None, wrong)
+
+
+def test_the_tuned_judge_wants_a_torch_models_parameters():
+    """The chosen model's own answer passes; the same probabilities with float64 parameters
+    (a NumPy model), with parameters that do not give them, or as raw scores, fail."""
+    case = quadrants_case(PUBLIC_QUADRANT_SEED, "public")
+    P, params = _tuned(*case.args, decays=(1e-2,), epochs=60)
+    assert judge_tuned_model(case, None, (P, *params)) is None
     as_float64 = [p.astype(np.float64) + 1e-9 for p in params]
-    assert "not float32" in judge_torch_model(case, None, (labels, as_float64))
-    shuffled = [params[0][::-1].copy(), params[1][::-1].copy()]
-    assert "not the predictions" in judge_torch_model(case, None, (labels, shuffled))
-    assert "chain as nn.Linear" in judge_torch_model(case, None, (labels, [params[0].T, params[1]]))
+    assert "not float32" in judge_tuned_model(case, None, (P, *as_float64))
+    assert "chain as nn.Linear" in judge_tuned_model(case, None, (P, params[0].T, *params[1:]))
+    flipped = [*params[:-2], -params[-2], -params[-1]]
+    assert "not those of the returned parameters" in judge_tuned_model(case, None, (P, *flipped))
+    assert "not probabilities" in judge_tuned_model(case, None, (np.log(P), *params))
+    assert "shape" in judge_tuned_model(case, None, (P[:, :1], *params))
+
+
+def test_the_held_out_labels_stay_in_the_grader():
+    """The case carries training and validation points and the held-out inputs, never the
+    held-out labels; the reference finds them by the inputs."""
+    case = quadrants_case(5, "seed 5")
+    X_train, y_train, X_val, y_val, X_test = case.args
+    assert X_train.shape == (100, 2) and X_val.shape == (400, 2) and X_test.shape == (2000, 2)
+    labels = true_quadrant_labels(*case.args)
+    assert labels.shape == (2000,) and set(labels) == {0, 1}
+    assert all(a is not labels for a in case.args)
 
 
 # --- the table of graded items -------------------------------------------------------------
@@ -262,41 +325,41 @@ def numpy_model(ret="np.argmax(X_test @ W.T + b, axis=1)", epochs=30):
         "range(30)", f"range({epochs})")
 
 
-TORCH = '''import torch
+TORCH = '''import copy
+
+import torch
 
 
-class DigitNet(torch.nn.Module):
-    def __init__(self, hidden):
-        super().__init__()
-        self.first, self.second = torch.nn.Linear(64, hidden), torch.nn.Linear(hidden, 10)
-
-    def forward(self, x):
-        return self.second(torch.{ACT}(self.first(x)))
-
-
-def train_digit_net(X_train, y_train):
+def torch_train_and_predict(X_train, y_train, X_val, y_val, X_test):
     torch.set_num_threads(1)
-    torch.manual_seed(1)
-    model = DigitNet(64)
-    optimiser = torch.optim.Adam(model.parameters(), lr={LR})
     X, y = torch.tensor(X_train, dtype=torch.float32), torch.tensor(y_train)
-    for _ in range({EPOCHS}):
-        for rows in torch.randperm(len(y)).split(64):
+    Xv, yv = torch.tensor(X_val, dtype=torch.float32), torch.tensor(y_val)
+    best = (float("inf"), None)
+    for decay in {DECAYS}:
+        torch.manual_seed(0)
+        model = {MODEL}
+        optimiser = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=decay)
+        for epoch in range({EPOCHS}):
             optimiser.zero_grad()
-            torch.nn.functional.cross_entropy(model(X[rows]), y[rows]).backward()
+            loss = torch.nn.functional.cross_entropy(model(X), y)
+            loss.backward()
             optimiser.step()
-    return model
-
-
-def torch_train_and_predict(X_train, y_train, X_test):
-    model = train_digit_net(X_train, y_train)
-    labels = model(torch.tensor(X_test, dtype=torch.float32)).argmax(dim=1)
+            with torch.no_grad():
+                val = torch.nn.functional.cross_entropy(model(Xv), yv).item()
+            if {KEEP} < best[0]:
+                best = ({KEEP}, copy.deepcopy(model))
+    model = best[1]
+    with torch.no_grad():
+        scores = model(torch.tensor(X_test, dtype=torch.float32))
     return {RETURN}'''
+TANH_NET = ("torch.nn.Sequential(torch.nn.Linear(2, 32), torch.nn.Tanh(), torch.nn.Linear(32, 32), "
+            "torch.nn.Tanh(), torch.nn.Linear(32, 2))")
 
 
-def torch_model(act="tanh", lr="0.01", epochs="20", ret="labels, list(model.parameters())"):
-    return (TORCH.replace("{ACT}", act).replace("{LR}", lr).replace("{EPOCHS}", epochs)
-            .replace("{RETURN}", ret))
+def torch_model(decays="(0.0, 1e-3, 1e-2)", model=TANH_NET, epochs="300", keep="val",
+                ret="torch.softmax(scores, dim=1).numpy(), list(model.parameters())"):
+    return (TORCH.replace("{DECAYS}", decays).replace("{MODEL}", model).replace("{EPOCHS}", epochs)
+            .replace("{KEEP}", keep).replace("{RETURN}", ret))
 
 
 ITEMS = [
@@ -389,42 +452,44 @@ ITEMS = [
         numpy_model(ret="np.array([int(np.argmax(W @ x + b)) for x in X_test])"),
     ]),
     Item("torch_train_and_predict", points=4, kind="transfer", wrong=[
-        Wrong('''def train_digit_net(X_train, y_train):
-    raise NotImplementedError
-
-
-''' + numpy_model(ret="np.argmax(X_test @ W.T + b, axis=1), [W, b]").replace(
-            "def train_and_predict", "def torch_train_and_predict"),
-              hint_contains="not a torch model"),
-        Wrong(torch_model(lr="0.0001", epochs="1"), hint_contains="below the floor"),
-        Wrong(torch_model(ret="labels"), hint_contains="list of the model's parameters"),
-        Wrong(torch_model(ret="labels, list(DigitNet(64).parameters())"),
-              hint_contains="not the predictions of the returned parameters"),
+        Wrong(torch_model(decays="(0.0,)", epochs="400", keep="-epoch"),
+              hint_contains="confidently wrong on many fresh points"),
+        Wrong(torch_model(model="torch.nn.Linear(2, 2)"), hint_contains="straight boundary"),
+        Wrong(torch_model(ret="scores.numpy(), list(model.parameters())"),
+              hint_contains="look like scores"),
+        Wrong(torch_model(ret="torch.softmax(scores, dim=1).numpy(), list(torch.nn.Sequential("
+                              "torch.nn.Linear(2, 32), torch.nn.Linear(32, 2)).parameters())"),
+              hint_contains="not those of the returned parameters"),
+        Wrong(torch_model(ret="torch.softmax(scores, dim=1).numpy()"),
+              hint_contains="list of the chosen model's parameters"),
     ], right=[
         torch_model(),
         '''import torch
 
 
-def train_digit_net(X_train, y_train):
+def torch_train_and_predict(X_train, y_train, X_val, y_val, X_test):
     torch.set_num_threads(1)
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(64, 10))
-    optimiser = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
-    X, y = torch.as_tensor(X_train, dtype=torch.float32), torch.as_tensor(y_train)
-    for _ in range(25):
-        for rows in torch.randperm(len(y)).split(64):
+    tensors = [torch.as_tensor(np.asarray(a), dtype=torch.float32) for a in (X_train, X_val, X_test)]
+    y, yv = torch.as_tensor(y_train, dtype=torch.int64), torch.as_tensor(y_val, dtype=torch.int64)
+    candidates = []
+    for decay in (0.0, 1e-3, 1e-2, 3e-2):
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(2, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64),
+                                  torch.nn.ReLU(), torch.nn.Linear(64, 2))
+        optimiser = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, weight_decay=decay)
+        for epoch in range(1, 401):
             optimiser.zero_grad()
-            loss = torch.nn.CrossEntropyLoss()(model(X[rows]), y[rows])
-            loss.backward()
+            torch.nn.CrossEntropyLoss()(net(tensors[0]), y).backward()
             optimiser.step()
-    return model
-
-
-def torch_train_and_predict(X_train, y_train, X_test):
-    model = train_digit_net(X_train, y_train)
+            with torch.no_grad():
+                val = torch.nn.CrossEntropyLoss()(net(tensors[1]), yv).item()
+            candidates.append((val, decay, epoch, [p.detach().clone() for p in net.parameters()]))
+    val, decay, epoch, params = min(candidates, key=lambda c: c[0])
     with torch.no_grad():
-        scores = model(torch.as_tensor(X_test, dtype=torch.float32))
-    return scores.argmax(dim=1).numpy(), [p.detach().numpy() for p in model.parameters()]''',
+        for p, chosen in zip(net.parameters(), params):
+            p.copy_(chosen)
+        P = torch.nn.functional.softmax(net(tensors[2]), dim=-1)
+    return P.numpy(), [p.detach() for p in net.parameters()]''',
     ]),
 ]
 

@@ -6,10 +6,14 @@ Graded items (kind, function):
   no overflow) and ``one_hot(y, num_classes)``;
 * by hand: ``softmax_by_hand()`` returns the logits and probabilities of one toy point,
   worked out on paper (:data:`BY_HAND_W`, :data:`BY_HAND_B`, :data:`BY_HAND_X`);
-* debugging: ``log_softmax(Z)``, given with the normaliser summed over the wrong axis
-  (:data:`BUGGY_LOG_SOFTMAX`), repaired by the student;
-* transfer: ``softmax_regression_grads(X, y, W, b) -> (dW, db)``, the gradient of the
-  mean cross-entropy of softmax regression, which chapter 4 uses but does not print.
+* debugging: ``masked_softmax(Z, allowed)``, the softmax over each row's allowed classes,
+  given shifted by the largest logit of all the classes (:data:`BUGGY_MASKED_SOFTMAX`), so
+  that every allowed exponential underflows when an excluded class dominates and the row
+  comes out as zeros; repaired by the student (run with NumPy's float errors raised);
+* transfer: ``label_smoothing_loss_and_grads(X, y, W, b, eps) -> (J, dW, db)``, the cost
+  of softmax regression against label-smoothed targets and its gradient, which no chapter
+  prints (chapter 4 prints the gradient for one-hot targets only; run with float errors
+  raised, as every class's log-probability enters the cost).
 
 Hidden cases include logits of +-1e4, rows whose maxima differ by far more than
 exp can bridge, a (1, M) batch, and labels where the largest class is missing.
@@ -20,12 +24,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_nn.backprop import softmax_regression_loss_and_grads
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.compare import same_answer as _same
 from course_nn.grading.compare import same_answer as _same_parts
 from course_nn.grading.core import Case, Check, given_function, numbers_judge, register
-from course_nn.softmax import log_softmax, one_hot, softmax
+from course_nn.losses import smoothed_targets, softmax_cross_entropy
+from course_nn.softmax import log_softmax, masked_softmax, one_hot, softmax
 
 
 def _naive_softmax(Z, axis):
@@ -163,7 +167,7 @@ SOFTMAX_BY_HAND_NAMES = ("z1", "z2", "z3", "a1", "a2", "a3")
 
 
 def softmax_by_hand_reference():
-    """The logits o = W x + b of the task's point and their softmax probabilities."""
+    """The logits z = W x + b of the task's point and their softmax probabilities a."""
     logits = BY_HAND_W @ BY_HAND_X + BY_HAND_B
     return logits, softmax(logits)
 
@@ -213,145 +217,202 @@ register(Check(
 ))
 
 
-# --- log_softmax: a given function with a planted bug, repaired by the student ------------
-#: The version the student is given (the exercise shows it; its normaliser sums the
-#: exponentials over the samples instead of over the classes).
-BUGGY_LOG_SOFTMAX = '''def log_softmax_given(Z):
+# --- masked_softmax: a given function with a planted bug, repaired by the student ----------
+#: The version the student is given: it shifts each row by its largest logit over *all*
+#: classes, so when an excluded class's logit is far above every allowed one, every allowed
+#: exponential underflows, and the tiny constant that guards the division turns the 0/0
+#: into a row of zeros.
+BUGGY_MASKED_SOFTMAX = '''def masked_softmax_given(Z, allowed):
     shifted = Z - np.max(Z, axis=1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
+    exps = np.where(allowed, np.exp(shifted), 0.0)
+    return exps / (np.sum(exps, axis=1, keepdims=True) + 1e-300)
 '''
 
 
-def _log_softmax_public():
+def _random_mask(rng, n, M):
+    """A bool (n, M) mask with at least one allowed class in every row."""
+    mask = rng.random((n, M)) < 0.6
+    mask[np.arange(n), rng.integers(0, M, size=n)] = True
+    return mask
+
+
+def _masked_public():
     return [
-        Case((np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]),), "two rows of logits"),
-        Case((np.array([[1000.0, 999.0, 0.0], [0.0, -800.0, 5.0]]),),
-             "large logits, and a very unlikely class"),
-        Case((np.array([[2.0, -1.0]]),), "a batch of one"),
+        Case((np.array([[1.0, 2.0, 3.0], [0.5, 0.0, -1.0]]),
+              np.array([[True, True, False], [False, True, True]])),
+             "two rows, one class excluded in each"),
+        Case((np.array([[5.0, -3.0, 0.0, 2.0]]), np.array([[True, False, False, False]])),
+             "a single allowed class"),
+        Case((np.array([[1000.0, 999.0, 0.0], [2.0, 1.0, 0.0]]), np.ones((2, 3), dtype=bool)),
+             "every class allowed, large logits"),
+        Case((np.array([[2000.0, 1.0, 0.0], [0.0, 3.0, 800.0]]),
+              np.array([[False, True, True], [True, True, False]])),
+             "an excluded class far above the allowed ones"),
     ]
 
 
-def _log_softmax_hidden(rng):
+def _masked_hidden(rng):
     cases = []
     for _ in range(4):
-        n, M = int(rng.integers(1, 12)), int(rng.integers(2, 8))
-        cases.append(Case((3.0 * rng.normal(size=(n, M)),), f"random logits, n={n}, M={M}"))
-    M = int(rng.integers(2, 8))
+        n, M = int(rng.integers(1, 10)), int(rng.integers(2, 8))
+        cases.append(Case((3.0 * rng.normal(size=(n, M)), _random_mask(rng, n, M)),
+                          f"random logits and classes, n={n}, M={M}"))
+    n, M = 5, int(rng.integers(3, 8))
+    Z = rng.normal(size=(n, M))
+    mask = _random_mask(rng, n, M)
+    mask[:, 0] = False
+    mask[np.arange(n), rng.integers(1, M, size=n)] = True
+    Z[:, 0] = rng.uniform(800.0, 5000.0, size=n)
     cases += [
-        Case((1e4 * rng.uniform(-1, 1, size=(4, M)),), "random logits up to 1e4"),
-        Case((np.vstack([rng.normal(size=M), rng.normal(size=M) - 5000.0]),),
-             "rows on very different scales"),
+        Case((Z, mask), "excluded classes with logits in the thousands"),
+        Case((1e4 * rng.uniform(-1, 1, size=(4, M)), _random_mask(rng, 4, M)),
+             "random logits up to 1e4"),
+        Case((np.vstack([rng.normal(size=M), rng.normal(size=M) - 5000.0]),
+              _random_mask(rng, 2, M)), "rows on very different scales"),
+        Case((rng.normal(size=(1, M)), np.ones((1, M), dtype=bool)), "a batch of one, all allowed"),
     ]
     return cases
 
 
-def _hint_log_softmax(case, expected, got):
+def _hint_masked(case, expected, got):
     """Symptoms of a partial repair of the given function (never the cause)."""
+    Z, allowed = case.args
     g = to_float_array(got)
-    if g.shape == np.shape(expected) and np.all(np.isfinite(g)) \
-            and not np.allclose(np.exp(g).sum(axis=1), 1.0):
-        return "the exponentiated rows do not sum to one"
+    if g.shape != np.shape(expected) or not np.all(np.isfinite(g)):
+        return None
+    if np.any(g[~allowed] != 0):
+        return "a class that is not allowed gets a probability above zero"
+    if not np.allclose(g.sum(axis=1), 1.0):
+        return "rows do not sum to one"
     return None
 
 
 register(Check(
-    name="log_softmax",
-    reference=log_softmax,
-    public_cases=_log_softmax_public,
-    hidden_cases=_log_softmax_hidden,
-    arg_names=("Z",),
-    hints=(_hint_log_softmax,),
+    name="masked_softmax",
+    reference=masked_softmax,
+    public_cases=_masked_public,
+    hidden_cases=_masked_hidden,
+    arg_names=("Z", "allowed"),
+    hints=(_hint_masked,),
     float_errors=True,
     kind="debugging",
-    given=given_function(BUGGY_LOG_SOFTMAX),
+    given=given_function(BUGGY_MASKED_SOFTMAX),
 ))
 
 
-# --- softmax_regression_grads: the gradient chapter 4 uses but does not print -------------
-def softmax_regression_grads(X, y, W, b):
-    """Reference: (dW, db) of the mean cross-entropy of softmax(X W^T + b) against y."""
-    _, dW, db = softmax_regression_loss_and_grads(W, b, X, y)
-    return dW, db
+# --- label_smoothing_loss_and_grads: a cost and gradient that no chapter prints ------------
+def label_smoothing_loss_and_grads(X, y, W, b, eps):
+    """Reference: (J, dW, db) of the mean cross-entropy of softmax(X W^T + b) against the
+    smoothed targets (1 - eps) one_hot(y) + eps / M."""
+    X, W, b = (np.asarray(a, dtype=np.float64) for a in (X, W, b))
+    Z = X @ W.T + b
+    targets = smoothed_targets(y, W.shape[0], eps)
+    dZ = (softmax(Z) - targets) / X.shape[0]  # every row of targets sums to one
+    return softmax_cross_entropy(Z, targets), dZ.T @ X, dZ.sum(axis=0)
 
 
-def _grads_case(rng, n, p, M, scale=1.0, label=""):
+def _smoothing_case(rng, n, p, M, eps, scale=1.0, label=""):
     return Case((rng.normal(size=(n, p)), rng.integers(0, M, size=n),
-                 scale * rng.normal(size=(M, p)), rng.normal(size=M)),
-                label or f"n={n}, p={p}, M={M}")
+                 scale * rng.normal(size=(M, p)), rng.normal(size=M), float(eps)),
+                label or f"n={n}, p={p}, M={M}, eps={eps}")
 
 
-def _grads_public():
+def _smoothing_public():
     X = np.array([[1.0, 2.0], [0.5, -1.0], [-1.0, 0.0], [2.0, 1.0]])
     W = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
+    b = np.array([0.0, 0.5, -0.5])
     return [
-        Case((X, np.array([0, 1, 2, 1]), W, np.array([0.0, 0.5, -0.5])),
-             "n = 4 samples, p = 2 features, M = 3 classes"),
-        Case((X[:3, :], np.array([1, 0, 1]), np.array([[2.0, -1.0], [0.5, 0.5]]),
-              np.array([0.1, -0.1])), "n = 3, p = 2, M = 2"),
-        Case((X[:2], np.array([2, 0]), 500.0 * W, np.zeros(3)),
+        Case((X, np.array([0, 1, 2, 1]), W, b, 0.1), "n = 4, p = 2, M = 3, eps = 0.1"),
+        Case((X[:3], np.array([1, 0, 1]), np.array([[2.0, -1.0], [0.5, 0.5]]),
+              np.array([0.1, -0.1]), 0.3), "n = 3, p = 2, M = 2, eps = 0.3"),
+        Case((X, np.array([0, 1, 2, 1]), W, b, 0.0), "no smoothing, eps = 0"),
+        Case((X[:2], np.array([2, 0]), 500.0 * W, np.zeros(3), 0.2),
              "large logits: hundreds and more"),
     ]
 
 
-def _grads_hidden(rng):
-    cases = [_grads_case(rng, 1, 2, 3, label="a batch of one")]
-    for _ in range(4):
-        cases.append(_grads_case(rng, int(rng.integers(2, 30)), int(rng.integers(1, 6)),
-                                 int(rng.integers(2, 7))))
-    cases.append(_grads_case(rng, 6, 3, 4, scale=400.0, label="large weights: logits of 1e3"))
+def _smoothing_hidden(rng):
+    cases = [_smoothing_case(rng, 1, 2, 3, 0.1, label="a batch of one")]
+    for eps in (0.05, 0.2, 0.5):
+        cases.append(_smoothing_case(rng, int(rng.integers(2, 30)), int(rng.integers(1, 6)),
+                                     int(rng.integers(2, 8)), eps))
+    cases += [
+        _smoothing_case(rng, 8, 3, 5, 1.0, label="eps = 1: uniform targets"),
+        _smoothing_case(rng, 6, 3, 4, 0.1, scale=400.0, label="large weights: logits of 1e3"),
+    ]
     return cases
 
 
-def _grads_variants(X, y, W, b):
-    """Typical wrong gradients: (name, (dW, db))."""
+def _smoothing_variants(X, y, W, b, eps):
+    """Typical wrong answers: (name, (J, dW, db))."""
     n, M = X.shape[0], W.shape[0]
-    G, Y = softmax(X @ W.T + b), one_hot(y, M)
-    dO = (G - Y) / n
-    return [
-        ("sum", (n * dO.T @ X, n * dO.sum(axis=0))),
-        ("sign", (-dO.T @ X, -dO.sum(axis=0))),
-        ("targets", (G.T @ X / n, G.sum(axis=0) / n)),
-        ("bias twice", (dO.T @ X, dO.mean(axis=0))),
-        ("axis", ((softmax(X @ W.T + b, axis=0) - Y).T @ X / n,
-                  (softmax(X @ W.T + b, axis=0) - Y).sum(axis=0) / n)),
+    Z = X @ W.T + b
+    A, Y = softmax(Z), one_hot(y, M)
+
+    def answer(targets, grad_targets=None):
+        dZ = (A - (targets if grad_targets is None else grad_targets)) / n
+        return softmax_cross_entropy(Z, targets), dZ.T @ X, dZ.sum(axis=0)
+
+    smooth = smoothed_targets(y, M, eps)
+    J, dW, db = answer(smooth)
+    variants = [
+        ("one-hot gradient", answer(smooth, Y)),
+        ("sum", (J, n * dW, n * db)),
+        ("sign", (J, -dW, -db)),
+        ("true class only", ((1 - eps) * softmax_cross_entropy(Z, y), dW, db)),
     ]
+    if M > 1:
+        variants.append(("other classes", answer((1 - eps) * Y + eps * (1.0 - Y) / (M - 1))))
+    if eps > 0:  # targets (1 - eps) y + eps sum to 1 + (M - 1) eps: the gradient changes
+        unnormalised = (1 - eps) * Y + eps
+        dZ = (A * unnormalised.sum(axis=1, keepdims=True) - unnormalised) / n
+        variants.append(("not a distribution", (
+            float(np.mean(-np.sum(unnormalised * log_softmax(Z), axis=1))),
+            dZ.T @ X, dZ.sum(axis=0))))
+    return variants
 
 
-GRADS_ADVICE = {
+SMOOTHING_ADVICE = {
+    "one-hot gradient": ("the gradient is that of the unsmoothed cost: the smoothed targets "
+                         "enter the derivative at the logits as well as the cost"),
+    "other classes": ("the smoothing mass went to the wrong classes only: the task spreads it "
+                      "evenly over all the classes, the true class included"),
     "sum": ("not divided by the number of samples: the cost is the mean of the per-sample "
             "losses"),
-    "sign": "the sign is flipped: the error at the logits is the prediction minus the truth",
-    "targets": ("the targets are missing: the error at the logits compares the predicted "
-                "probabilities with the one-hot truth"),
-    "bias twice": "the bias gradient is divided by the number of samples twice",
-    "axis": ("the softmax was taken over the samples instead of over the classes of each "
-             "sample"),
+    "sign": "the sign is flipped: the cost falls along the negative gradient",
+    "true class only": ("only the true class enters the cost: with smoothed targets every "
+                        "class that has target mass contributes its log-probability"),
+    "not a distribution": ("each sample's targets do not sum to one: the smoothing moves "
+                           "mass away from the true class, it does not add mass"),
 }
 
 
-def _hint_grads(case, expected, got):
-    X, y, W, b = case.args
+def _hint_smoothing(case, expected, got):
+    X, y, W, b, eps = case.args
     parts = flatten_output(got)
-    if len(parts) == 2 and to_float_array(parts[0]).shape == (X.shape[1], W.shape[0]) \
-            and X.shape[1] != W.shape[0]:
+    if len(parts) != 3:
+        return "return three things: the cost, the weight gradient and the bias gradient"
+    if to_float_array(parts[1]).shape == (X.shape[1], W.shape[0]) and X.shape[1] != W.shape[0]:
         return ("the weight gradient is transposed: it has the shape of the weights, one row "
                 "per class and one column per feature")
-    if len(parts) == 2 and not np.all(np.isfinite(to_float_array(parts[0]))):
-        return ("the exponentials overflow for large logits: the probabilities must not change "
-                "when every logit of a row is shifted by the same constant")
-    for name, variant in _grads_variants(X, y, W, b):
+    if not all(np.all(np.isfinite(to_float_array(part))) for part in parts):
+        return ("a probability rounded to zero before its logarithm was taken, or an "
+                "exponential overflowed: with smoothed targets every class's log-probability "
+                "counts, so stay in the log domain")
+    for name, variant in _smoothing_variants(X, y, W, b, eps):
         if _same_parts(got, variant):
-            return GRADS_ADVICE[name]
+            return SMOOTHING_ADVICE[name]
     return None
 
 
 register(Check(
-    name="softmax_regression_grads",
-    reference=softmax_regression_grads,
-    public_cases=_grads_public,
-    hidden_cases=_grads_hidden,
-    arg_names=("X", "y", "W", "b"),
-    hints=(_hint_grads,),
+    name="label_smoothing_loss_and_grads",
+    reference=label_smoothing_loss_and_grads,
+    public_cases=_smoothing_public,
+    hidden_cases=_smoothing_hidden,
+    arg_names=("X", "y", "W", "b", "eps"),
+    hints=(_hint_smoothing,),
+    float_errors=True,
     kind="transfer",
-    parts=("dW", "db"),
+    parts=("J", "dW", "db"),
 ))

@@ -10,8 +10,11 @@ Graded items (kind, function):
 * debugging: ``expected_calibration_error(P, y, num_bins)``, given with each bin's gap
   weighted by its count instead of its share of the samples
   (:data:`BUGGY_CALIBRATION_ERROR`), repaired by the student;
-* transfer: ``softmax_regression_step(X, y, W, b, learning_rate, l2)``, the regularised
-  cost and one gradient-descent step of softmax regression.
+* transfer: temperature scaling, which the chapter's calibration section motivates but
+  does not print: ``temperature_nll(Z, y, T) -> (nll, dnll_dT)``, the mean cross-entropy
+  of softmax(Z / T) and its derivative in T (run with float errors raised), and
+  ``fit_temperature(Z, y) -> T``, the temperature that minimises it on validation logits
+  (judged within 1e-4 relative of the optimum, however it was found).
 
 Hidden cases include probabilities of exactly 0 on wrong classes, logits of +-1e4, a
 batch of one, and distributions with zero entries. Hints name the symptom and the
@@ -22,12 +25,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_nn.backprop import softmax_regression_loss_and_grads
-from course_nn.grading.compare import flatten_output, to_float_array
+from course_nn.grading.compare import compare_outputs, flatten_output, to_float_array
 from course_nn.grading.compare import same_answer as _same
-from course_nn.grading.compare import same_answer as _same_parts
 from course_nn.grading.core import Case, Check, given_function, numbers_judge, register
-from course_nn.losses import cross_entropy, entropy, kl_divergence, softmax_cross_entropy
+from course_nn.losses import (
+    cross_entropy,
+    entropy,
+    fit_temperature,
+    kl_divergence,
+    softmax_cross_entropy,
+    temperature_nll,
+)
 from course_nn.softmax import log_softmax, softmax
 
 LN2 = np.log(2.0)
@@ -460,91 +468,189 @@ register(Check(
 ))
 
 
-# --- softmax_regression_step: the regularised cost and one step of gradient descent ---------
-def softmax_regression_step(X, y, W, b, learning_rate, l2):
-    """Reference: (J, W_new, b_new), J the regularised cost at (W, b) before the step."""
-    cost, dW, db = softmax_regression_loss_and_grads(W, b, X, y, l2=l2)
-    return cost, W - learning_rate * dW, b - learning_rate * db
+# --- temperature scaling: the NLL of softmax(Z / T), its derivative in T, and the fit -------
+def _validation_logits(rng, n, M, scale, temperature):
+    """Logits of a model whose labels follow softmax(Z_true), handed out as temperature *
+    Z_true: the best temperature on them is close to ``temperature`` (and finite)."""
+    while True:
+        Z_true = scale * rng.normal(size=(n, M))
+        P = softmax(Z_true)
+        y = (rng.random((n, 1)) > np.cumsum(P, axis=1)).sum(axis=1)
+        y = np.minimum(y, M - 1)
+        wrong = np.argmax(Z_true, axis=1) != y
+        if wrong.any() and (~wrong).any():
+            return temperature * Z_true, y
 
 
-def _step_case(rng, n, p, M, learning_rate, l2, label=""):
-    return Case((rng.normal(size=(n, p)), rng.integers(0, M, size=n), rng.normal(size=(M, p)),
-                 rng.normal(size=M), float(learning_rate), float(l2)),
-                label or f"n={n}, p={p}, M={M}, learning rate {learning_rate}, l2={l2}")
-
-
-def _step_public():
-    X = np.array([[1.0, 2.0], [0.5, -1.0], [-1.0, 0.0], [2.0, 1.0]])
-    W = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
-    b = np.array([0.0, 0.5, -0.5])
-    y = np.array([0, 1, 2, 1])
+def _nll_public():
+    Z = np.array([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0], [1.0, 1.0, 0.0], [-2.0, 4.0, 0.0]])
+    y = np.array([0, 2, 1, 0])
     return [
-        Case((X, y, W, b, 0.5, 0.0), "n = 4, p = 2, M = 3, no penalty"),
-        Case((X, y, W, b, 0.1, 0.2), "the same with a penalty l2 = 0.2"),
-        Case((X[:1], y[:1], 300.0 * W, b, 0.1, 0.01), "one sample, logits in the hundreds"),
+        Case((Z, y, 1.5), "four samples, M = 3, T = 1.5"),
+        Case((Z, y, 0.4), "the same logits, T = 0.4"),
+        Case((Z[:2], y[:2], 3.0), "two samples, T = 3"),
+        Case((np.array([[300.0, -200.0, 0.0], [150.0, 0.0, 100.0]]), np.array([1, 0]), 0.25),
+             "logits in the hundreds, T = 0.25"),
     ]
 
 
-def _step_hidden(rng):
-    cases = [_step_case(rng, int(rng.integers(1, 30)), int(rng.integers(1, 6)),
-                        int(rng.integers(2, 7)), float(rng.choice([0.01, 0.1, 1.0])),
-                        float(rng.choice([0.0, 0.01, 0.5]))) for _ in range(5)]
-    cases.append(_step_case(rng, 5, 3, 4, 0.1, 0.3, "with a penalty"))
+def _nll_hidden(rng):
+    cases = []
+    for T in (0.3, 1.0, 1.7, 4.0):
+        n, M = int(rng.integers(1, 30)), int(rng.integers(2, 8))
+        cases.append(Case((3.0 * rng.normal(size=(n, M)), rng.integers(0, M, size=n), T),
+                          f"n={n}, M={M}, T={T}"))
+    M = int(rng.integers(2, 8))
+    cases += [
+        Case((rng.normal(size=(1, M)), np.array([int(rng.integers(0, M))]), 0.8),
+             "a batch of one"),
+        Case((1e3 * rng.uniform(-1, 1, size=(6, M)), rng.integers(0, M, size=6), 0.2),
+             "logits up to 1e3, T = 0.2"),
+    ]
     return cases
 
 
-def _step_variants(X, y, W, b, learning_rate, l2):
-    """Typical wrong steps: (name, (J, W_new, b_new))."""
-    cost0, dW0, db0 = softmax_regression_loss_and_grads(W, b, X, y, l2=0.0)
-    n, penalty = X.shape[0], 0.5 * l2 * float(np.sum(W ** 2))
-    dW = dW0 + l2 * W
+def _nll_variants(Z, y, T):
+    """Typical wrong answers: (name, (nll, dnll_dT))."""
+    nll, slope = temperature_nll(Z, y, T)
+    n = len(y)
+    rows = np.arange(n)
+    unscaled = np.mean(Z[rows, y] - np.sum(softmax(Z) * Z, axis=1)) / T**2
     return [
-        ("biases", (cost0 + penalty + 0.5 * l2 * float(np.sum(b ** 2)), W - learning_rate * dW,
-                    b - learning_rate * (db0 + l2 * b))),
-        ("ascent", (cost0 + penalty, W + learning_rate * dW, b + learning_rate * db0)),
-        ("sum", (cost0 + penalty, W - learning_rate * (n * dW0 + l2 * W),
-                 b - learning_rate * n * db0)),
-        ("no penalty gradient", (cost0 + penalty, W - learning_rate * dW0,
-                                 b - learning_rate * db0)),
-        ("no penalty cost", (cost0, W - learning_rate * dW, b - learning_rate * db0)),
-        ("penalty factor", (cost0 + 2 * penalty, W - learning_rate * dW, b - learning_rate * db0)),
+        ("sign", (nll, -slope)),
+        ("inverse", (nll, -T**2 * slope)),  # the derivative in 1/T
+        ("one power", (nll, T * slope)),
+        ("sum", (n * nll, n * slope)),
+        ("plain", (nll, float(unscaled))),
     ]
 
 
-STEP_ADVICE = {
-    "biases": "the biases are penalised too: the penalty is on the weights only",
-    "ascent": "the step goes uphill: gradient descent moves against the gradient",
-    "sum": ("not divided by the number of samples: the cost is the mean of the per-sample "
-            "losses"),
-    "no penalty gradient": ("the penalty is in the cost but not in the weights' gradient: the "
-                            "step must shrink the weights"),
-    "no penalty cost": "the cost misses the penalty term",
-    "penalty factor": ("the penalty in the cost is twice too large: its derivative must be the "
-                       "penalty weight times the weights"),
+NLL_ADVICE = {
+    "sign": ("the derivative has the wrong sign: a larger temperature flattens the "
+             "probabilities, check which way that moves the loss"),
+    "inverse": ("the derivative is taken with respect to the reciprocal of the temperature: "
+                "the chain rule through the division by the temperature is incomplete"),
+    "one power": ("the derivative is off by a factor of the temperature: differentiate the "
+                  "division by the temperature once more, carefully"),
+    "sum": ("summed over the samples: the loss is their mean, and so is its derivative"),
+    "times": ("the logits were multiplied by the temperature: a temperature above one must "
+              "flatten the distribution"),
+    "plain": ("the derivative ignores the temperature: the probabilities in it must be those "
+              "of the scaled logits"),
 }
 
 
-def _hint_step(case, expected, got):
-    X, y, W, b, learning_rate, l2 = case.args
-    for name, variant in _step_variants(X, y, W, b, learning_rate, l2):
-        if _same_parts(got, variant):
-            return STEP_ADVICE[name]
-    parts = flatten_output(got)
-    if len(parts) == 3:
-        cost, W_new, b_new = expected
-        after = softmax_regression_loss_and_grads(W_new, b_new, X, y, l2=l2)[0]
-        if _same(parts[0], after) and not np.isclose(after, cost):
-            return "the cost is taken after the step: return it at the weights you were given"
+def _two_numbers(got):
+    """The answer's numbers in order (a pair of floats, NumPy scalars or a 2-array alike)."""
+    try:
+        return np.concatenate([np.ravel(to_float_array(part)) for part in flatten_output(got)])
+    except (TypeError, ValueError):
+        return np.array([])
+
+
+def _judge_nll(case, expected, got):
+    """The pair (nll, dnll_dT), however it is packed, against the reference's."""
+    numbers = _two_numbers(got)
+    if numbers.size != 2:
+        return f"returned {numbers.size} number(s), expected 2: the loss and its derivative"
+    return compare_outputs(tuple(np.float64(v) for v in expected),
+                           tuple(np.float64(v) for v in numbers), names=("nll", "dnll_dT"))
+
+
+def _hint_nll(case, expected, got):
+    Z, y, T = case.args
+    numbers = _two_numbers(got)
+    if numbers.size != 2:
+        return "return two numbers: the loss and its derivative in the temperature"
+    if not np.all(np.isfinite(numbers)):
+        return ("an exponential overflowed or a probability rounded to zero: small "
+                "temperatures make large scaled logits, so compute in the log domain")
+    for name, variant in _nll_variants(Z, y, T):
+        if np.allclose(numbers, np.array(variant, dtype=np.float64), rtol=1e-6, atol=1e-8):
+            return NLL_ADVICE[name]
+    multiplied = softmax_cross_entropy(Z * T, y)
+    if not np.isclose(multiplied, expected[0]) and np.isclose(numbers[0], multiplied):
+        return NLL_ADVICE["times"]
+    if np.isclose(numbers[0], expected[0], rtol=1e-6, atol=1e-8):
+        return "the loss is right but its derivative in the temperature is not"
     return None
 
 
 register(Check(
-    name="softmax_regression_step",
-    reference=softmax_regression_step,
-    public_cases=_step_public,
-    hidden_cases=_step_hidden,
-    arg_names=("X", "y", "W", "b", "learning_rate", "l2"),
-    hints=(_hint_step,),
+    name="temperature_nll",
+    reference=temperature_nll,
+    public_cases=_nll_public,
+    hidden_cases=_nll_hidden,
+    arg_names=("Z", "y", "T"),
+    hints=(_hint_nll,),
+    judge=_judge_nll,
+    float_errors=True,
     kind="transfer",
-    parts=("J", "W_new", "b_new"),
+    parts=("nll", "dnll_dT"),
+))
+
+
+def _fit_public():
+    rng = np.random.default_rng(20)
+    return [
+        Case(_validation_logits(rng, 60, 3, 2.0, 3.0), "60 samples, M = 3, overconfident logits"),
+        Case(_validation_logits(rng, 40, 4, 2.0, 0.4), "40 samples, M = 4, underconfident logits"),
+    ]
+
+
+def _fit_hidden(rng):
+    cases = []
+    for temperature in (0.3, 1.0, 2.0, 5.0):
+        n, M = int(rng.integers(50, 400)), int(rng.integers(2, 10))
+        cases.append(Case(_validation_logits(rng, n, M, float(rng.uniform(1.0, 3.0)),
+                                             temperature),
+                          f"n={n}, M={M}, logits scaled by {temperature}"))
+    cases.append(Case(_validation_logits(rng, 200, 10, 3.0, 60.0),
+                      "n=200, M=10, logits in the hundreds"))
+    return cases
+
+
+def _judge_temperature(case, expected, got):
+    """Right: within 1e-4 relative of the best temperature (its value depends on the data,
+    so the task gives it no closed form; any minimiser that gets there passes)."""
+    Z, y = case.args
+    parts = flatten_output(got)
+    values = to_float_array(parts[0]) if len(parts) == 1 else np.array([])
+    if values.size != 1 or not np.isfinite(values).all():
+        return "not a single finite temperature"
+    T = float(values.reshape(()))
+    if T <= 0:
+        return "the temperature must be positive: it divides the logits"
+    if np.isclose(T, expected, rtol=1e-4, atol=0.0):
+        return None
+    nll, slope = temperature_nll(Z, y, T)
+    return (f"the loss on these logits is {nll:.6g} at your temperature, with slope "
+            f"{slope:.3g} there")
+
+
+def _hint_fit(case, expected, got):
+    Z, y = case.args
+    values = to_float_array(flatten_output(got)[0])
+    if values.size != 1 or not np.all(np.isfinite(values)) or float(values.reshape(())) <= 0:
+        return None
+    T = float(values.reshape(()))
+    if np.isclose(T, 1.0 / expected, rtol=1e-3):
+        return ("the result is the reciprocal of the best temperature: the logits are divided "
+                "by the temperature")
+    if temperature_nll(Z, y, T)[0] > temperature_nll(Z, y, 1.0)[0]:
+        return ("the loss at your temperature is higher than with the logits left unchanged: "
+                "the search went uphill or overshot")
+    return ("the loss still has a clear slope at your temperature: at the best temperature "
+            "its derivative vanishes, so the search stopped too early")
+
+
+register(Check(
+    name="fit_temperature",
+    reference=fit_temperature,
+    public_cases=_fit_public,
+    hidden_cases=_fit_hidden,
+    arg_names=("Z", "y"),
+    hints=(_hint_fit,),
+    judge=_judge_temperature,
+    kind="transfer",
 ))

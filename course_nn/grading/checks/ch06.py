@@ -5,8 +5,10 @@ Graded items (kind, function): implement ``softmax_jacobian``, ``layer_backward`
 through the lectures' two-layer sigmoid network, :data:`BY_HAND_THETA1`,
 :data:`BY_HAND_THETA2`, :data:`BY_HAND_X`); debugging ``weight_decay_step`` (given with
 the penalty on the biases too, :data:`BUGGY_WEIGHT_DECAY_STEP`); transfer
-``mlp_numerical_gradient`` (central differences of the student's own cost, used to
-check their own backpropagation). ``softmax_cross_entropy_grad`` is not graded here:
+``gated_layer_backward`` (backpropagation through a gated layer, a value times a sigmoid
+gate of the same input, which the book does not derive: the multiply gate, the sigmoid's
+slope and an input on two paths, checked by the student with central differences).
+``softmax_cross_entropy_grad`` is not graded here:
 exercise 4 states it and grades the gradient built on it. Hints name the symptom and
 the concept, never the code (``tests/test_hints.py``).
 
@@ -17,7 +19,10 @@ Graded signatures (every argument an array, a number or a string):
 ``layer_backward(dQ, Z, Q_prev, W, activation) -> (dQ_prev, dW, db)``
     One layer Q = h(Q_prev @ W.T + b): dZ = dQ * h'(Z), dW = dZ.T @ Q_prev,
     db = dZ.sum(axis=0), dQ_prev = dZ @ W. activation is "relu", "sigmoid", "tanh"
-    or "identity".
+    or "identity"; no overflow for pre-activations in the thousands (``float_errors``).
+``gated_layer_backward(dQ, X, U, c, V, d) -> (dX, dU, dc, dV, dd)``
+    Q = (X U^T + c) * sigmoid(X V^T + d); no overflow for gate pre-activations in the
+    thousands (``float_errors``).
 ``mlp_loss_and_grads(theta, layer_sizes, X, y, activation, l2) -> (loss, [(dW1, db1), ...])``
     theta the flat parameter vector [vec W1, b1, ...] (row-major vec), layer_sizes an
     int array [p, U1, ..., M], y int labels; loss = mean softmax cross-entropy +
@@ -29,14 +34,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_nn.activations import get_activation
+from course_nn.activations import get_activation, sigmoid
 from course_nn.backprop import (
     layer_backward,
     mlp_loss_and_grads,
     softmax_cross_entropy_grad,
     softmax_jacobian,
 )
-from course_nn.gradcheck import numerical_gradient
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.compare import same_answer as _same
 from course_nn.grading.core import Case, Check, given_function, numbers_judge, register
@@ -108,6 +112,8 @@ def _layer_public():
         Case((dQ, Z, Q_prev, W, "relu"), "n = 3, W (3, 2), relu"),
         Case((dQ, Z, Q_prev, W, "sigmoid"), "the same layer with sigmoid"),
         Case((dQ[:1], Z[:1], Q_prev[:1], W, "tanh"), "n = 1, tanh"),
+        Case((dQ[:2], np.array([[800.0, -800.0, 3.0], [-1000.0, 0.5, 1000.0]]), Q_prev[:2], W,
+              "sigmoid"), "sigmoid, pre-activations in the hundreds and thousands"),
     ]
 
 
@@ -118,6 +124,9 @@ def _layer_hidden(rng):
     cases.append(_layer_case(rng, 5, 3, 2, "identity", "the linear output layer"))
     zeros = _layer_case(rng, 4, 3, 3, "relu").args
     cases.append(Case((zeros[0], np.zeros_like(zeros[1]), *zeros[2:]), "Z = 0, relu"))
+    huge = _layer_case(rng, 3, 2, 4, "sigmoid").args
+    cases.append(Case((huge[0], 1000.0 * huge[1], *huge[2:]),
+                      "sigmoid, pre-activations in the thousands"))
     return cases
 
 
@@ -167,6 +176,7 @@ register(Check(
     hidden_cases=_layer_hidden,
     arg_names=("dQ", "Z", "Q_prev", "W", "activation"),
     hints=(_hint_layer,),
+    float_errors=True,
     kind="implement",
     parts=("dQ_prev", "dW", "db"),
 ))
@@ -452,88 +462,122 @@ register(Check(
 ))
 
 
-# --- mlp_numerical_gradient: central differences of the student's own cost ---------------
-def mlp_numerical_gradient(theta, layer_sizes, X, y, activation, l2, eps):
-    """Reference: the central-difference gradient of the MLP cost at theta, step eps."""
-    def cost(t):
-        return mlp_loss_and_grads_theta(t, layer_sizes, X, y, activation, l2)[0]
-
-    return numerical_gradient(cost, theta, eps=float(eps))
+# --- gated_layer_backward: backpropagation through a layer the book does not derive --------
+def gated_layer_forward(X, U, c, V, d):
+    """Q = (X U^T + c) * sigmoid(X V^T + d): a value times a gate in (0, 1), both of X."""
+    return (X @ U.T + c) * sigmoid(X @ V.T + d)
 
 
-def _numeric_case(rng, sizes, n, activation, l2, eps, label=""):
-    base = _mlp_case(rng, sizes, n, activation, l2).args
-    return Case((*base, float(eps)), label or f"n={n}, layer sizes {sizes}, {activation}, "
-                                              f"l2={l2}, eps={eps}")
+def gated_layer_backward(dQ, X, U, c, V, d):
+    """Reference: (dX, dU, dc, dV, dd) of the gated layer for the upstream gradient dQ.
+
+    With A = X U^T + c, G = X V^T + d and S = sigmoid(G), Q = A * S: the multiply gate
+    sends dA = dQ * S and dS = dQ * A, the sigmoid dG = dS * S (1 - S) (computed as
+    S * sigmoid(-G), which no exponent can overflow), and X, used by both branches,
+    receives the sum dA U + dG V."""
+    dQ, X = np.asarray(dQ, dtype=float), np.asarray(X, dtype=float)
+    A, G = X @ U.T + c, X @ V.T + d
+    S = sigmoid(G)
+    dA, dG = dQ * S, dQ * A * S * sigmoid(-G)
+    return dA @ U + dG @ V, dA.T @ X, dA.sum(axis=0), dG.T @ X, dG.sum(axis=0)
 
 
-def _numeric_public():
-    rng = np.random.default_rng(62)
+def _gated_case(rng, n, fan_in, fan_out, label="", gate_scale=1.0):
+    X = rng.normal(size=(n, fan_in))
+    U, V = rng.normal(size=(fan_out, fan_in)), gate_scale * rng.normal(size=(fan_out, fan_in))
+    c, d = rng.normal(size=fan_out), rng.normal(size=fan_out)
+    return Case((rng.normal(size=(n, fan_out)), X, U, c, V, d),
+                label or f"n={n}, {fan_in} inputs, {fan_out} outputs")
+
+
+def _gated_public():
+    X = np.array([[1.0, -1.0], [0.5, 2.0], [-1.0, 0.0]])
+    U = np.array([[1.0, 0.5], [-1.0, 1.0], [0.0, 2.0]])
+    V = np.array([[0.5, -0.5], [1.0, 0.0], [-1.0, 1.0]])
+    c, d = np.array([0.1, -0.2, 0.0]), np.array([0.0, 0.3, -0.1])
+    dQ = np.array([[0.1, -0.2, 0.3], [0.0, 0.5, -0.5], [1.0, 0.0, 0.2]])
     return [
-        _numeric_case(rng, [2, 3], 4, "relu", 0.0, 1e-4, "softmax regression [2, 3], eps 1e-4"),
-        _numeric_case(rng, [3, 2, 2], 5, "tanh", 0.1, 1e-4, "[3, 2, 2], tanh, l2 = 0.1"),
+        Case((dQ, X, U, c, V, d), "n = 3, two inputs, three outputs"),
+        Case((dQ[:1, :2], X[:1], U[:2], c[:2], V[:2], d[:2]), "n = 1, two inputs, two outputs"),
+        Case((dQ[:2, :2], X[:2], U[:2], c[:2], 800.0 * V[:2], d[:2]),
+             "gates far open and far shut (pre-activations in the hundreds)"),
     ]
 
 
-def _numeric_hidden(rng):
-    cases = []
-    for depth, activation in ((1, "sigmoid"), (2, "tanh"), (2, "sigmoid")):
-        sizes = [int(s) for s in rng.integers(1, 4, size=depth + 1)]
-        sizes[-1] = max(sizes[-1], 2)
-        cases.append(_numeric_case(rng, sizes, int(rng.integers(2, 8)), activation,
-                                   float(rng.choice([0.0, 0.1])), float(rng.choice([1e-4, 1e-5]))))
+def _gated_hidden(rng):
+    cases = [_gated_case(rng, int(rng.integers(1, 20)), int(rng.integers(1, 6)),
+                         int(rng.integers(1, 6))) for _ in range(3)]
+    cases.append(_gated_case(rng, 4, 3, 3, "three inputs, three outputs"))
+    cases.append(_gated_case(rng, 6, 2, 4, "gate pre-activations in the thousands",
+                             gate_scale=1000.0))
     return cases
 
 
-def _numeric_variants(case):
-    theta, sizes, X, y, activation, l2, eps = case.args
+def _gated_variants(case):
+    """The classic slips, each as the output it gives (name -> (dX, dU, dc, dV, dd))."""
+    dQ, X, U, c, V, d = case.args
+    A, G = X @ U.T + c, X @ V.T + d
+    S = sigmoid(G)
+    slope = S * sigmoid(-G)
+    dA, dG = dQ * S, dQ * A * slope
 
-    def cost(t):
-        return mlp_loss_and_grads_theta(t, sizes, X, y, activation, l2)[0]
+    def out(dA, dG, dX=None):
+        return (dA @ U + dG @ V if dX is None else dX, dA.T @ X, dA.sum(axis=0), dG.T @ X,
+                dG.sum(axis=0))
 
-    base = cost(theta)
-    forward, drift, together = np.zeros_like(theta), np.zeros_like(theta), None
-    work = theta.copy()
-    for k in range(theta.size):
-        step = np.zeros_like(theta)
-        step[k] = eps
-        forward[k] = (cost(theta + step) - base) / eps
-        work[k] += eps
-        plus = cost(work)
-        work[k] -= 2 * eps
-        drift[k] = (plus - cost(work)) / (2 * eps)  # the entry is never restored
-    together = np.full_like(theta, (cost(theta + eps) - cost(theta - eps)) / (2 * eps))
-    return {"forward": forward, "drift": drift, "together": together,
-            "half": mlp_numerical_gradient(*case.args) * 2}
+    with np.errstate(all="ignore"):
+        return {
+            "one path": out(dA, dG, dA @ U),
+            "other path": out(dA, dG, dG @ V),
+            "no slope": out(dA, dQ * A),
+            "slope at output": out(dA, dQ * A * sigmoid(S) * sigmoid(-S)),
+            "not scaled": out(dQ, dG),
+            "gate from gate": out(dA, dQ * S * slope),
+            "mean": tuple(p / len(dQ) if k in (2, 4) else p
+                          for k, p in enumerate(out(dA, dG))),
+        }
 
 
-NUMERIC_ADVICE = {
-    "forward": ("a one-sided difference: its error shrinks only in proportion to the step, "
-                "the central difference's with its square"),
-    "drift": ("each parameter must be perturbed from the original values: a coordinate that "
-              "is not put back shifts every later difference"),
-    "together": ("all parameters were perturbed at once: each coordinate needs its own pair of "
-                 "evaluations"),
-    "half": ("twice the gradient: the two evaluations are two steps apart, so divide by the "
-             "distance between them"),
+GATED_ADVICE = {
+    "one path": ("the input reaches the output along two paths, through the value and through "
+                 "the gate, and its gradient is the sum over both: the gate's path is missing"),
+    "other path": ("the input reaches the output along two paths, through the value and "
+                   "through the gate, and its gradient is the sum over both: the value's path "
+                   "is missing"),
+    "no slope": ("the gate's gradient misses the slope of the sigmoid between its "
+                 "pre-activation and its output"),
+    "slope at output": ("the sigmoid's slope is evaluated at the gate's output instead of at "
+                        "its pre-activation"),
+    "not scaled": ("a multiply gate scales each input's gradient by the other input: the "
+                   "value's gradient must be scaled by the gate"),
+    "gate from gate": ("a multiply gate scales each input's gradient by the other input: the "
+                       "gate's gradient must be scaled by the value, not by the gate itself"),
+    "mean": ("the offsets' gradients are averaged over the batch: the incoming gradient "
+             "already holds the mean, so sum it"),
 }
 
 
-def _hint_numeric(case, expected, got):
-    for name, variant in _numeric_variants(case).items():
-        if _same(got, variant):
-            return NUMERIC_ADVICE[name]
+def _hint_gated(case, expected, got):
+    for name, variant in _gated_variants(case).items():
+        if _same(got, variant) and not _same(got, expected):
+            return GATED_ADVICE[name]
+    parts = flatten_output(got)
+    U = case.args[2]
+    if len(parts) == 5 and U.shape[0] != U.shape[1] and any(
+            to_float_array(parts[k]).shape == U.T.shape for k in (1, 3)):
+        return ("a weight gradient is transposed: it has the shape of its weights, one row "
+                "per output unit and one column per input")
     return None
 
 
 register(Check(
-    name="mlp_numerical_gradient",
-    reference=mlp_numerical_gradient,
-    public_cases=_numeric_public,
-    hidden_cases=_numeric_hidden,
-    arg_names=("theta", "layer_sizes", "X", "y", "activation", "l2", "eps"),
-    hints=(_hint_numeric,),
-    rtol=1e-5,
-    atol=1e-7,
+    name="gated_layer_backward",
+    reference=gated_layer_backward,
+    public_cases=_gated_public,
+    hidden_cases=_gated_hidden,
+    arg_names=("dQ", "X", "U", "c", "V", "d"),
+    hints=(_hint_gated,),
+    float_errors=True,
     kind="transfer",
+    parts=("dX", "dU", "dc", "dV", "dd"),
 ))
