@@ -46,7 +46,6 @@ from course_nn.linear import (
 )
 from course_nn.logistic import (
     BOOLEAN_WEIGHTS,
-    XNOR_PARAMS,
     XOR_PARAMS,
     LogisticRegressionResult,
     binary_cross_entropy_with_logits,
@@ -55,7 +54,6 @@ from course_nn.logistic import (
     logistic_forward,
     logistic_grads,
     predict_logistic,
-    xnor_network,
     xor_network,
 )
 from course_nn.losses import (
@@ -153,7 +151,6 @@ __all__ = [
     "softmax_regression_proba",
     "ACTIVATIONS",
     "BOOLEAN_WEIGHTS",
-    "XNOR_PARAMS",
     "XOR_PARAMS",
     "GradientDescentResult",
     "LogisticRegressionResult",
@@ -172,7 +169,6 @@ __all__ = [
     "sigmoid_grad",
     "tanh",
     "tanh_grad",
-    "xnor_network",
     "xor_network",
     "datasets",
     "fit_least_squares",

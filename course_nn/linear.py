@@ -108,7 +108,8 @@ def fit_least_squares(X: ArrayLike, y: ArrayLike) -> tuple[Array, Array]:
     r"""Least-squares fit of a linear model: the ``(W, b)`` that minimise the squared error.
 
     Solves the normal equations through ``numpy.linalg.lstsq`` on the design matrix
-    :math:`[X, \mathbf 1]` (stable also when :math:`X^\top X` is singular: then the
+    :math:`[\mathbf 1, X]`, so :math:`\theta = [b, W]` as in the book's chapter 1 (stable also
+    when :math:`X^\top X` is singular: then the
     minimum-norm solution).
 
     Parameters
@@ -124,9 +125,9 @@ def fit_least_squares(X: ArrayLike, y: ArrayLike) -> tuple[Array, Array]:
     X = as_float_array(X, "X", ndim=2)
     y = as_float_array(y, "y", ndim=(1, 2))
     check_same_length(X, y, "X", "y")
-    design = np.hstack([X, np.ones((X.shape[0], 1))])
+    design = np.hstack([np.ones((X.shape[0], 1)), X])
     theta, *_ = np.linalg.lstsq(design, y, rcond=None)
-    return theta[:-1].T.copy(), np.asarray(theta[-1], dtype=np.float64)
+    return theta[1:].T.copy(), np.asarray(theta[0], dtype=np.float64)
 
 
 @dataclass

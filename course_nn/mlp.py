@@ -245,7 +245,7 @@ def layer_sizes_of(params: Sequence[tuple[ArrayLike, ArrayLike]]) -> list[int]:
 def bias_unit_form(params: Sequence[tuple[ArrayLike, ArrayLike]]) -> list[Array]:
     r"""The same parameters in the bias-unit notation: :math:`\Theta^{(j)} = [b^{(j)}, W^{(j)}]`.
 
-    Each :math:`\Theta^{(j)}` has shape :math:`s_{j+1} \times (s_j + 1)`: the bias is
+    Each :math:`\Theta^{(j)}` has shape :math:`U_j \times (U_{j-1} + 1)`: the bias is
     the weight of an extra input :math:`a_0 = 1` prepended to every layer's input.
     """
     return [np.column_stack([b, W]) for W, b in check_params(params)]

@@ -179,55 +179,80 @@ ITEMS = [
         "def linear_by_hand():\n    return 1.583, [1.0, -2.0], 0.333",
         "def linear_by_hand():\n    return 19 / 12, np.array([1, -2]), 1 / 3",
     ]),
-    Item("gradient_descent", points=2, kind="debugging", wrong=[
-        Wrong(ch01.BUGGY_GRADIENT_DESCENT, E.GIVEN),
-        Wrong(ch01.BUGGY_GRADIENT_DESCENT.replace("delta = 2 * errors", "delta = 2 * errors / n")
+    Item("minibatch_descent", points=2, kind="debugging", wrong=[
+        Wrong(ch01.BUGGY_MINIBATCH_DESCENT, E.GIVEN),
+        Wrong(ch01.BUGGY_MINIBATCH_DESCENT.replace("/ n", "/ batch_size"), "last batch"),
+        Wrong(ch01.BUGGY_MINIBATCH_DESCENT.replace("/ n", "/ len(y_batch)")
+              .replace("range(0, n, batch_size)", "range(0, n - batch_size + 1, batch_size)"),
+              "never move the parameters"),
+        Wrong(ch01.BUGGY_MINIBATCH_DESCENT.replace("/ n", "/ len(y_batch)")
               .replace("W = W - learning_rate", "W = W + learning_rate")
-              .replace("b = b - learning_rate", "b = b + learning_rate"), "grows from step to step"),
-        Wrong(ch01.BUGGY_GRADIENT_DESCENT.replace("delta = 2 * errors", "delta = 2 * errors / n")
-              .replace("        b = b - learning_rate * delta.sum()\n", ""), "never moves"),
-        Wrong(ch01.BUGGY_GRADIENT_DESCENT.replace("delta = 2 * errors", "delta = 2 * errors / n")
-              .replace("    losses.append(np.mean((X @ W + b - y) ** 2))\n", ""),
-              "after the last"),
+              .replace("b = b - learning_rate", "b = b + learning_rate"), "grows from epoch"),
+        Wrong(ch01.BUGGY_MINIBATCH_DESCENT.replace("/ n", "")
+              , "grow with the size of the batch"),
+        Wrong(ch01.BUGGY_MINIBATCH_DESCENT.replace("/ n", "/ len(y_batch)")
+              .replace("            b = b - learning_rate * delta.sum()\n",
+                       "            b = b - learning_rate * delta.sum()\n"
+                       "            losses.append(np.mean((X @ W + b - y) ** 2))\n"),
+              "wrong length"),
     ], right=[
-        ch01.BUGGY_GRADIENT_DESCENT.replace("delta = 2 * errors", "delta = 2 * errors / n"),
-        "def gradient_descent(X, y, learning_rate, epochs):\n"
-        "    W, b, losses = np.zeros(X.shape[1]), 0.0, []\n"
-        "    for _ in range(epochs + 1):\n"
-        "        r = X @ W + b - y\n"
-        "        losses.append(r @ r / len(y))\n"
-        "        if len(losses) > epochs:\n"
-        "            break\n"
-        "        W, b = W - learning_rate * 2 * r @ X / len(y), b - learning_rate * 2 * r.mean()\n"
-        "    return W, b, np.array(losses)",
+        ch01.BUGGY_MINIBATCH_DESCENT.replace("/ n", "/ len(y_batch)"),
+        "def minibatch_descent(X, y, learning_rate, epochs, batch_size):\n"
+        "    theta = np.zeros(X.shape[1] + 1)  # [b, W]\n"
+        "    D = np.column_stack([np.ones(len(y)), X])\n"
+        "    cost = lambda: float(np.mean((D @ theta - y) ** 2))\n"
+        "    losses = [cost()]\n"
+        "    for _ in range(epochs):\n"
+        "        start = 0\n"
+        "        while start < len(y):\n"
+        "            Db, yb = D[start:start + batch_size], y[start:start + batch_size]\n"
+        "            theta = theta - learning_rate * 2 * Db.T @ (Db @ theta - yb) / len(yb)\n"
+        "            start += batch_size\n"
+        "        losses.append(cost())\n"
+        "    return theta[1:], theta[0], losses",
     ]),
     Item("fit_standardised", points=3, kind="transfer", wrong=[
         Wrong("def fit_standardised(X, y, learning_rate, epochs):\n"
-              "    W, b, _ = gradient_descent(X, y, learning_rate, epochs)\n"
+              "    W, b, _ = minibatch_descent(X, y, learning_rate, epochs, len(y))\n"
               "    return W, b", "diverged"),
         Wrong("def fit_standardised(X, y, learning_rate, epochs):\n"
+              "    return fit_least_squares(X, y)", "least-squares line"),
+        Wrong("def fit_standardised(X, y, learning_rate, epochs):\n"
               "    mu, s = X.mean(axis=0), X.std(axis=0)\n"
-              "    W, b, _ = gradient_descent((X - mu) / s, y, learning_rate, epochs)\n"
+              "    W, b, _ = minibatch_descent((X - mu) / s, y, learning_rate, epochs, len(y))\n"
               "    return W, b", "standardised model's parameters"),
         Wrong("def fit_standardised(X, y, learning_rate, epochs):\n"
               "    mu, s = X.mean(axis=0), X.std(axis=0)\n"
-              "    W, b, _ = gradient_descent((X - mu) / s, y, learning_rate, epochs)\n"
+              "    W, b, _ = minibatch_descent((X - mu) / s, y, learning_rate, epochs, len(y))\n"
               "    return W / s, b", "offset is not"),
         Wrong("def fit_standardised(X, y, learning_rate, epochs):\n"
               "    mu, s = X.mean(axis=0), X.std(axis=0)\n"
-              "    W, b, _ = gradient_descent((X - mu) / s, y, learning_rate, epochs)\n"
+              "    W, b, _ = minibatch_descent((X - mu) / s, y, learning_rate, epochs, len(y))\n"
               "    return W * s, b - (W * s) @ mu", "multiplied by the features' scales"),
+        Wrong("def fit_standardised(X, y, learning_rate, epochs):\n"
+              "    mu, s = X.mean(axis=0), X.std(axis=0)\n"
+              "    W, b, _ = minibatch_descent((X - mu) / s, y, learning_rate, epochs - 1,\n"
+              "                                len(y))\n"
+              "    return W / s, b - np.sum(W * mu / s)", "given number of full-batch steps"),
     ], right=[
         "def fit_standardised(X, y, learning_rate, epochs):\n"
         "    mu, s = X.mean(axis=0), X.std(axis=0, ddof=1)\n"
-        "    W, b, _ = gradient_descent((X - mu) / s, y, learning_rate, epochs)\n"
+        "    W, b, _ = minibatch_descent((X - mu) / s, y, learning_rate, epochs, len(y))\n"
         "    return W / s, b - np.sum(W * mu / s)",
         "def fit_standardised(X, y, learning_rate, epochs):\n"
         "    mu = np.mean(X, axis=0)\n"
         "    s = np.sqrt(np.mean((X - mu) ** 2, axis=0))\n"
-        "    W, b, _ = gradient_descent((X - mu) / s, y, learning_rate, epochs)\n"
+        "    W, b, _ = minibatch_descent((X - mu) / s, y, learning_rate, epochs, len(y))\n"
         "    W_orig = np.array([w / sj for w, sj in zip(W, s)])\n"
         "    return W_orig, float(b - np.dot(W_orig, mu))",
+        "def fit_standardised(X, y, learning_rate, epochs):\n"
+        "    Z = (X - X.mean(axis=0)) / X.std(axis=0)\n"
+        "    D = np.column_stack([np.ones(len(y)), Z])\n"
+        "    theta = np.zeros(D.shape[1])\n"
+        "    for _ in range(epochs):\n"
+        "        theta -= learning_rate * 2 / len(y) * D.T @ (D @ theta - y)\n"
+        "    W = theta[1:] / X.std(axis=0)\n"
+        "    return W, theta[0] - W @ X.mean(axis=0)",
     ]),
 ]
 
@@ -252,8 +277,44 @@ def test_every_answer_in_the_hardened_path(tmp_path):
 def test_the_given_loop_in_the_notebook_is_the_buggy_one():
     source = "".join(c["source"] if isinstance(c["source"], str) else "".join(c["source"])
                      for c in E.instructor(A)["cells"])
-    assert ch01.BUGGY_GRADIENT_DESCENT.replace(
-        "def gradient_descent(", "def gradient_descent_given(").strip() in source
+    assert ch01.BUGGY_MINIBATCH_DESCENT.replace(
+        "def minibatch_descent(", "def minibatch_descent_given(").strip() in source
+
+
+def test_the_repair_target_is_not_printed_by_the_book():
+    """The book shows no minibatch loop, so the bug is found from behaviour, not from a diff."""
+    import json
+    from pathlib import Path
+
+    book = Path(__file__).resolve().parents[1] / "book"
+    text = "".join("".join(cell["source"]) for path in sorted(book.glob("ch*.ipynb"))
+                   for cell in json.loads(path.read_text())["cells"])
+    assert "minibatch_descent" not in text
+    assert "for start in range(0, n, batch_size)" not in text
+
+
+def test_the_given_loop_is_right_for_full_batches_and_wrong_for_minibatches():
+    """Why its author trusted it: with one batch it is gradient descent; with several it is
+    not (the reference takes each batch's mean)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(12, 2)), rng.normal(size=12)
+    given, reference = REGISTRY["minibatch_descent"].given, ch01.minibatch_descent_reference
+    for got, want in zip(given(X, y, 0.05, 3, 12), reference(X, y, 0.05, 3, 12), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert not np.allclose(given(X, y, 0.05, 3, 4)[0], reference(X, y, 0.05, 3, 4)[0])
+
+
+def test_the_least_squares_line_scores_0_as_fit_standardised():
+    """Graded before convergence: the closed form misses every case, public and hidden."""
+    from course_nn.grading.core import diagnose
+
+    spec = REGISTRY["fit_standardised"]
+    for hidden, seed in [(False, None)] + [(True, s) for s in range(20)]:
+        for case in spec.cases(hidden, seed):
+            X, y = case.args[:2]
+            answer = fit_least_squares(X, y)
+            problem = diagnose(spec, case, spec.reference(*case.args), answer)
+            assert problem is not None and "least-squares line" in problem, (case.label, problem)
 
 
 def test_the_written_answer_keeps_its_model_answer_and_rubric_private():

@@ -9,7 +9,7 @@ import pytest
 from course_nn.activations import relu, relu_grad, sigmoid, sigmoid_grad, tanh_grad
 from course_nn.grading import REGISTRY, CheckFailure, check
 from course_nn.grading.checks import ch02
-from course_nn.logistic import XNOR_PARAMS, binary_cross_entropy_with_logits, logistic_grads
+from course_nn.logistic import binary_cross_entropy_with_logits
 from tests import exercise_items as E
 from tests.exercise_items import Item, Wrong
 
@@ -22,7 +22,7 @@ REFERENCES = {
     "relu_grad": relu_grad,
     "tanh_grad": tanh_grad,
     "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits,
-    "logistic_grads": logistic_grads,
+    "tanh_unit_grads": ch02.tanh_unit_grads,
 }
 A = "ex02_activations"
 
@@ -31,7 +31,7 @@ def test_every_chapter_2_check_is_registered_with_its_reference():
     for name, func in REFERENCES.items():
         assert REGISTRY[name].reference is func
     for retired in ("tanh", "boolean_and", "boolean_or", "boolean_nand", "boolean_not",
-                    "xor_network"):
+                    "xor_network", "xnor_network", "logistic_grads"):
         assert retired not in REGISTRY, "no exercise uses it"
 
 
@@ -48,12 +48,14 @@ def test_hidden_cases_cover_the_edges():
 
 
 def test_structure_probes_are_corners_and_random_points_near_them():
-    for name in ("boolean_nor", "xnor_network"):
+    for name, n_inputs in (("boolean_nor", 2), ("parity_network", 3)):
         spec = REGISTRY[name]
         (public,), (a,), (b,) = spec.cases(False), spec.cases(True, 3), spec.cases(True, 4)
+        corners = ch02.corners_of(n_inputs)
+        assert len(corners) == 2**n_inputs and len({tuple(c) for c in corners}) == 2**n_inputs
         for case in (public, a, b):
-            assert case.args == ()
-            assert np.array_equal(case.probe[:4], ch02.CORNERS)
+            assert case.args == () and case.probe.shape[1] == n_inputs
+            assert np.array_equal(case.probe[:2**n_inputs], corners)
             assert np.all(np.abs(case.probe - np.round(case.probe)) <= 0.1)
         assert len(a.probe) > len(public.probe) and not np.array_equal(a.probe, b.probe)
 
@@ -61,26 +63,26 @@ def test_structure_probes_are_corners_and_random_points_near_them():
 def test_the_expected_structure_is_never_printed():
     """A failure message must not hand out the reference's weights."""
     with pytest.raises(CheckFailure) as info:
-        check("xnor_network", lambda: np.array([1.0, 0.0, 0.0, 1.0]))
+        check("parity_network", lambda: np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0]))
     message = str(info.value)
     assert "expected:" not in message, "a structure item shows no reference output at all"
-    assert "20" not in message and "-30" not in message
+    assert "40" not in message and "20" not in message
 
 
 def test_a_table_instead_of_a_network_scores_zero():
     """The cheat of issue 10: the truth table, no network at all."""
     with pytest.raises(CheckFailure, match="not a sigmoid network") as info:
-        check("xnor_network", lambda: (np.array([[0.0, 0.0], [1.0, 1.0]]) == 0).astype(float))
+        check("boolean_nor", lambda: (np.array([[0.0, 0.0], [1.0, 1.0]]) == 0).astype(float))
     assert "return the parameters of a network" in str(info.value)
 
 
 def test_a_network_right_only_at_the_corners_fails_near_them():
     """Logits that barely clear the threshold at the corners fail at points near them."""
-    def fragile():  # the AND unit sits just above its threshold at 11 and drops below nearby
-        return [(np.array([[100.0, 100.0], [-20.0, -20.0]]), np.array([-199.4, 10.0])),
-                (np.array([[20.0, 20.0]]), np.array([-10.0]))]
-    with pytest.raises(CheckFailure, match="too far from zero"):
-        check("xnor_network", fragile)
+    def fragile():  # sigma(2.5) is 0.92 at 00, but 0.08 away the steep weights switch it off
+        return np.array([-100.0, -100.0]), 2.5
+    with pytest.raises(CheckFailure, match="too far from zero") as info:
+        check("boolean_nor", fragile)
+    assert "right at the corners but not near them" in str(info.value)
 
 
 def test_a_naive_sigmoid_fails_and_names_the_overflow():
@@ -111,13 +113,44 @@ def test_truth_tables_cover_every_function_the_hints_name():
     assert tables["XNOR"] == (1, 0, 0, 1) and tables["NOR"] == (1, 0, 0, 0)
 
 
-def test_the_reference_network_computes_xnor_near_the_corners(rng):
-    X = ch02._probe(rng, 2, 200)
-    out = ch02.network_outputs(XNOR_PARAMS, X)
-    assert np.all(np.abs(out - ch02.TWO_INPUT_TABLES["XNOR"](np.round(X))) <= 0.1)
+def test_three_input_tables_are_distinct_and_parity_is_odd_count():
+    X = ch02.corners_of(3)
+    tables = {name: tuple(f(X)) for name, f in ch02.THREE_INPUT_TABLES.items()}
+    assert len(set(tables.values())) == len(tables)
+    assert tables["the parity of the three inputs"] == (0, 1, 1, 0, 1, 0, 0, 1)
+
+
+def test_the_checks_store_no_answer_weights():
+    """A student can import the registry: no structure check holds weights (the judge
+    checks the truth table), and the package holds no NOR or parity weights."""
+    import course_nn.logistic as logistic
+
+    for name in ("boolean_nor", "parity_network"):
+        assert REGISTRY[name].reference().params is None
+    assert "NOR" not in logistic.BOOLEAN_WEIGHTS and not hasattr(logistic, "XNOR_PARAMS")
+    assert not any(k.endswith("_PARAMS") for k in vars(ch02))
+
+
+def test_the_given_gradient_disagrees_with_central_differences(rng):
+    """The behaviour the task shows: the given gradient fails a finite-difference check,
+    the reference passes it."""
+    X, y, w, b = rng.normal(size=(8, 3)), rng.uniform(-0.9, 0.9, size=8), rng.normal(size=3), 0.3
+    cost = lambda w, b: np.mean((np.tanh(X @ w + b) - y) ** 2)  # noqa: E731
+    eps = 1e-6
+    numeric = np.array([(cost(w + eps * e, b) - cost(w - eps * e, b)) / (2 * eps)
+                        for e in np.eye(3)])
+    assert np.allclose(ch02.tanh_unit_grads(X, y, w, b)[0], numeric, rtol=1e-6, atol=1e-9)
+    assert not np.allclose(REGISTRY["tanh_unit_grads"].given(X, y, w, b)[0], numeric, rtol=1e-3)
 
 
 # --- the exercise's items, each against typical wrong answers and alternative right ones ---
+def _tanh(repair: str) -> str:
+    """The given tanh gradient with its line for dz replaced."""
+    return ch02.BUGGY_TANH_UNIT_GRADS.replace(
+        "dz = 2 * (y_hat - y) * y_hat * (1 - y_hat) / n", repair)
+
+
+
 ITEMS = [
     Item("sigmoid", points=2, kind="implement", wrong=[
         Wrong("def sigmoid(x):\n    x = np.asarray(x, dtype=float)\n"
@@ -222,18 +255,20 @@ ITEMS = [
         "def logistic_by_hand():\n    y_hat = 1 / (1 + np.exp(0.5))\n"
         "    return -1 / 2, y_hat, -np.log(y_hat), (y_hat - 1) * np.array([1, 3])",
     ]),
-    Item("logistic_grads", points=2, kind="debugging", wrong=[
-        Wrong(ch02.BUGGY_LOGISTIC_GRADS, E.GIVEN),
-        Wrong(ch02.BUGGY_LOGISTIC_GRADS.replace("dz = (p - y) * p * (1 - p) / n", "dz = p - y"),
+    Item("tanh_unit_grads", points=2, kind="debugging", wrong=[
+        Wrong(ch02.BUGGY_TANH_UNIT_GRADS, E.GIVEN),
+        Wrong(_tanh("dz = 2 * (y_hat - y) / n"), "does not shrink"),
+        Wrong(_tanh("dz = 2 * (y - y_hat) * (1 - y_hat ** 2) / n"),
+              "points downhill"),
+        Wrong(_tanh("dz = 2 * (y_hat - y) * (1 - y_hat ** 2)"),
               "grows with the number of samples"),
-        Wrong(ch02.BUGGY_LOGISTIC_GRADS.replace("dz = (p - y) * p * (1 - p) / n",
-                                                "dz = (y - p) / n"), "points downhill"),
-        Wrong(ch02.BUGGY_LOGISTIC_GRADS.replace("dz = (p - y) * p * (1 - p) / n",
-                                                "dz = (z - y) / n"), "certain and right"),
+        Wrong(_tanh("z = X @ w + b\n    dz = 2 * (y_hat - y) * (1 - z ** 2) / n"),
+              "logits are near zero"),
     ], right=[
-        ch02.BUGGY_LOGISTIC_GRADS.replace("dz = (p - y) * p * (1 - p) / n", "dz = (p - y) / n"),
-        "def logistic_grads(X, y, w, b):\n"
-        "    dz = sigmoid(np.einsum('np,p->n', X, w) + b) - y\n"
+        _tanh("dz = 2 * (y_hat - y) * (1 - y_hat ** 2) / n"),
+        "def tanh_unit_grads(X, y, w, b):\n"
+        "    z = np.einsum('np,p->n', X, w) + b\n"
+        "    dz = 2 * (np.tanh(z) - y) / np.cosh(z) ** 2\n"
         "    return np.einsum('n,np->p', dz, X) / len(y), np.mean(dz)",
     ]),
     Item("boolean_nor", points=1, kind="implement", wrong=[
@@ -246,27 +281,44 @@ ITEMS = [
         "def boolean_nor():\n    return [-20, -20], 10",
         "def boolean_nor():\n    return np.array([[-40.0, -40.0]]), np.array([20.0])",
     ]),
-    Item("xnor_network", points=2, kind="transfer", wrong=[
-        Wrong("def xnor_network():\n    return [(np.array([[20.0, 20.0], [-20.0, -20.0]]),"
-              " np.array([-10.0, 30.0])),\n"
-              "            (np.array([[20.0, 20.0]]), np.array([-30.0]))]", "computes XOR"),
-        Wrong("def xnor_network():\n    return [(np.array([[20.0, 20.0]]), np.array([-30.0]))]",
+    Item("parity_network", points=2, kind="transfer", wrong=[
+        Wrong("def parity_network():\n"
+              "    W1 = np.array([[20.0, 20.0, 0.0], [-20.0, -20.0, 0.0]])\n"
+              "    return [(W1, np.array([-10.0, 30.0])), (np.array([[20.0, 20.0]]), np.array([-30.0]))]",
+              "computes XOR of the first two inputs"),
+        Wrong("def parity_network():\n"
+              "    return [(np.array([[20.0, 20.0, 20.0]]), np.array([-30.0]))]",
               "not linearly separable"),
-        Wrong("def xnor_network():\n    return np.array([1.0, 0.0, 0.0, 1.0])",
+        Wrong("def parity_network():\n    return np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0])",
               "not its outputs"),
-        Wrong("def xnor_network():\n    return [(np.array([[100.0, 100.0], [-20.0, -20.0]]),"
-              " np.array([-199.4, 10.0])),\n"
-              "            (np.array([[20.0, 20.0]]), np.array([-10.0]))]", "too far from zero"),
+        Wrong("def parity_network():\n"
+              "    W1 = 4.0 * np.ones((3, 3))\n"
+              "    return [(W1, -4.0 * np.array([0.5, 1.5, 2.5])),\n"
+              "            (np.array([[8.0, -8.0, 8.0]]), np.array([-4.0]))]", "too far from zero"),
+        Wrong("def parity_network():\n"
+              "    W1 = np.array([[20.0, 20.0], [-20.0, -20.0]])\n"
+              "    return [(W1, np.array([-10.0, 30.0])), (np.array([[20.0, 20.0]]), np.array([-30.0]))]",
+              "does not fit"),
     ], right=[
-        "def xnor_network():\n    W1 = np.array([[20.0, 20.0], [-20.0, -20.0]])\n"
-        "    return [(W1, np.array([-30.0, 10.0])), (np.array([[20.0, 20.0]]), np.array([-10.0]))]",
-        "def xnor_network():\n    # NOT XOR: hidden OR and NAND, output NAND of the two\n"
-        "    return [(np.array([[30.0, 30.0], [-30.0, -30.0]]), np.array([-15.0, 45.0])),\n"
-        "            (np.array([[-30.0, -30.0]]), np.array([45.0]))]",
-        "def xnor_network():\n    # three hidden units: AND, NOR and a unit that is always off\n"
-        "    W1 = np.array([[20.0, 20.0], [-20.0, -20.0], [0.0, 0.0]])\n"
-        "    return [(W1, np.array([-30.0, 10.0, -20.0])),\n"
-        "            (np.array([[20.0, 20.0, 5.0]]), np.array([-10.0]))]",
+        "def parity_network():\n"
+        "    W1 = 40.0 * np.ones((3, 3))\n"
+        "    b1 = -40.0 * np.array([0.5, 1.5, 2.5])\n"
+        "    return [(W1, b1), (np.array([[40.0, -40.0, 40.0]]), np.array([-20.0]))]",
+        "def parity_network():\n"
+        "    # XOR of the first two, x3 carried along, then XOR of the two: four layers\n"
+        "    return [\n"
+        "        (np.array([[30.0, 30.0, 0.0], [-30.0, -30.0, 0.0], [0.0, 0.0, 40.0]]),\n"
+        "         np.array([-15.0, 45.0, -20.0])),\n"
+        "        (np.array([[30.0, 30.0, 0.0], [0.0, 0.0, 40.0]]), np.array([-45.0, -20.0])),\n"
+        "        (np.array([[30.0, 30.0], [-30.0, -30.0]]), np.array([-15.0, 45.0])),\n"
+        "        (np.array([[30.0, 30.0]]), np.array([-45.0])),\n"
+        "    ]",
+        "def parity_network():\n"
+        "    # exactly one on, or all three: hidden 'at least k' units as lists\n"
+        "    W1 = [[50, 50, 50], [50, 50, 50], [50, 50, 50], [0, 0, 0]]\n"
+        "    b1 = [-25, -75, -125, -30]\n"
+        "    return [(np.array(W1, float), np.array(b1, float)),\n"
+        "            (np.array([[50.0, -50.0, 50.0, 7.0]]), np.array([-25.0]))]",
     ]),
 ]
 
@@ -290,8 +342,19 @@ def test_every_answer_in_the_hardened_path(tmp_path):
 
 def test_the_given_gradient_in_the_notebook_is_the_buggy_one():
     source = "".join(E.cell_source(c) for c in E.instructor(A)["cells"])
-    assert ch02.BUGGY_LOGISTIC_GRADS.replace(
-        "def logistic_grads(", "def logistic_grads_given(").strip() in source
+    assert ch02.BUGGY_TANH_UNIT_GRADS.replace(
+        "def tanh_unit_grads(", "def tanh_unit_grads_given(").strip() in source
+
+
+def test_the_repair_target_is_not_printed_by_the_book():
+    """The book shows no tanh unit's gradient, so the bug is found from behaviour."""
+    import json
+    from pathlib import Path
+
+    book = Path(__file__).resolve().parents[1] / "book"
+    text = "".join("".join(cell["source"]) for path in sorted(book.glob("ch*.ipynb"))
+                   for cell in json.loads(path.read_text())["cells"])
+    assert "tanh_unit_grads" not in text
 
 
 def test_the_written_answer_keeps_its_model_answer_and_rubric_private():

@@ -140,10 +140,19 @@ def test_the_maximum_network_probes_every_sign_and_scale():
     assert np.abs(a.probe).max() > 1000 and not np.array_equal(a.probe, b.probe)
 
 
-def test_the_reference_maximum_network_is_exact(rng):
+def test_the_judge_accepts_an_exact_maximum_network(rng):
+    """The check stores no weights (a student can import the registry): its judge verifies
+    the maximum itself, and a right network written by hand is exact everywhere."""
+    W1 = np.array([[1.0, 0.0], [-1.0, 0.0], [-1.0, 1.0]])  # x1+, x1-, (x2 - x1)+
+    layers = [(W1, np.zeros(3)), (np.array([[1.0, -1.0, 1.0]]), np.zeros(1))]
     X = rng.normal(size=(500, 2)) * 1e3
-    assert np.allclose(ch03.relu_network_outputs(ch03.MAX_PARAMS, X), X.max(axis=1),
+    assert np.allclose(ch03.relu_network_outputs(layers, X), X.max(axis=1),
                        rtol=1e-12, atol=1e-12)
+    assert not hasattr(ch03, "MAX_PARAMS")
+    assert REGISTRY["max_network"].reference().params is None
+    for hidden, seed in [(False, None), (True, 1), (True, 2)]:
+        for case in REGISTRY["max_network"].cases(hidden, seed):
+            assert ch03._max_judge(case, None, layers) is None
 
 
 # --- the exercise's items, each against typical wrong answers and alternative right ones ---

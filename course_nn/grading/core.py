@@ -17,8 +17,9 @@ without a correct implementation.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,11 @@ class Check:
     given : for a debugging item, the function handed out with its planted bug
         (:func:`given_function`): an answer that behaves like it on a case is told so
         and nothing more.
+    variant_params : for a by-hand item whose numbers are the student's own,
+        ``params(variant) -> dict`` (:mod:`course_nn.grading.by_hand_numbers`); its cases
+        carry the variant's parameters in ``Case.probe`` and ``reference(**params)``
+        gives the answers (docs/exercise_items.md, "Numbers of one's own").
+    variant_key : the assignment whose variant the item uses (the hash's key).
     """
 
     name: str
@@ -104,12 +110,39 @@ class Check:
     parts: tuple[str, ...] = ()
     #: The given function of a debugging item (with its planted bug), see above.
     given: Callable[..., Any] | None = None
+    #: ``params(variant) -> dict`` of a by-hand item with numbers of one's own, see above.
+    variant_params: Callable[[int], dict[str, Any]] | None = None
+    #: The assignment whose variant the item uses, see above.
+    variant_key: str = ""
 
-    def cases(self, hidden: bool, seed: int | None = None) -> list[Case]:
-        """The public cases, or hidden cases drawn with ``seed``."""
-        if not hidden:
-            return list(self.public_cases())
-        return list(self.hidden_cases(np.random.default_rng(seed)))
+    def cases(self, hidden: bool, seed: int | None = None, variant: int = 0) -> list[Case]:
+        """The public cases, or hidden cases drawn with ``seed``; for an item with
+        ``variant_params``, each carries the parameters of ``variant`` in its probe."""
+        drawn = (list(self.public_cases()) if not hidden
+                 else list(self.hidden_cases(np.random.default_rng(seed))))
+        if self.variant_params is None:
+            return drawn
+        params = self.variant_params(variant)
+        return [replace(case, probe=copy.deepcopy(params)) for case in drawn]
+
+    def expected(self, case: Case) -> Any:
+        """The reference's answer for ``case``: ``reference(*args)``, or for an item with
+        ``variant_params`` ``reference(**params)`` with the case's parameters."""
+        if self.variant_params is None:
+            return self.reference(*copy.deepcopy(case.args))
+        params = case.probe if case.probe is not None else self.variant_params(0)
+        return self.reference(**copy.deepcopy(params))
+
+
+class NoExpectedValues(LookupError):
+    """Raised by a reference that holds no expected values (the for-credit bundle's by-hand
+    items with numbers of one's own): only the form of an answer can be checked, here
+    ``size`` numbers (docs/releases.md)."""
+
+    def __init__(self, name: str, size: int):
+        super().__init__(f"{name}: graded when you submit (your numbers are your own; this "
+                         "release holds no expected values)")
+        self.name, self.size = name, size
 
 
 #: The problem shown when an answer of a ``fresh_arrays`` check is a view of an input.

@@ -3,8 +3,8 @@
 This is what an exercise's test cell calls. It prints one line per passed check to
 stdout and raises :class:`CheckFailure` (an ``AssertionError``) with a teaching
 message on the first failing case. A stub's ``NotImplementedError`` is raised again
-as "<name>: not implemented yet", so an untouched exercise reads "not implemented",
-not "wrong".
+as "<name>: not implemented yet (not attempted: ...)", so an untouched exercise reads
+"not attempted", not "wrong".
 
 In a notebook both exceptions render as their message alone (IPython's
 ``_render_traceback_``): no frames of ``course_nn``, while the cell still ends in an
@@ -35,12 +35,21 @@ from course_nn.grading.core import (
     FLOAT_ERRORS,
     VIEW_PROBLEM,
     Case,
+    Check,
+    NoExpectedValues,
     diagnose,
+    flat_numbers,
     float_error_advice,
     get_check,
     shares_memory,
 )
-from course_nn.grading.messages import case_header, mutation_problem, render_failure
+from course_nn.grading.messages import (
+    NOT_ATTEMPTED,
+    case_header,
+    mutation_problem,
+    render_failure,
+)
+from course_nn.grading.variant import notebook_variant
 
 RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 
@@ -85,8 +94,8 @@ def not_implemented(name: str) -> NotImplementedError:
     It stays a plain ``NotImplementedError`` (nbgrader, nbval and the release test see
     the stub's error name); only its message and IPython rendering are the course's.
     """
-    err = NotImplementedError(f"{name}: not implemented yet (replace `raise "
-                              "NotImplementedError()` with your code)")
+    err = NotImplementedError(f"{name}: not implemented yet ({NOT_ATTEMPTED}: replace "
+                              "`raise NotImplementedError()` with your code)")
     err._render_traceback_ = lambda: render_message(str(err))  # type: ignore[attr-defined]
     return err
 
@@ -202,7 +211,38 @@ def refuse_float_switches(name: str, func: Callable[..., Any]) -> None:
                            f"{float_switches.MESSAGE}\n  in your code: {'; '.join(found[:3])}")
 
 
-def check(name: str, func: Callable[..., Any], hidden: bool = False, seed: int | None = None) -> None:
+def student_variant(spec: Check, student_id: str | None = None) -> int:
+    """The variant a by-hand item with numbers of one's own is checked on in the notebook:
+    that of ``student_id``, by default the notebook's ``STUDENT_ID`` (or the JupyterHub
+    user); 0 for every other check (docs/exercise_items.md, "Numbers of one's own")."""
+    if spec.variant_params is None:
+        return 0
+    return notebook_variant(spec.variant_key, student_id)
+
+
+def check_form_only(name: str, func: Callable[..., Any], size: int) -> None:
+    """A by-hand answer where no expected values are at hand (the for-credit release):
+    only its form, ``size`` numbers, is checked; its values are graded on submission."""
+    try:
+        got = func()
+    except NotImplementedError:
+        raise not_implemented(name) from None
+    except Exception as err:  # the student's code failed: say where
+        raise CheckFailure(f"{name}: failed\n  problem: {exception_problem(err)}") from None
+    try:
+        count = flat_numbers(got).size
+    except (TypeError, ValueError):
+        raise CheckFailure(f"{name}: failed\n  problem: returned something that is not "
+                           "numbers") from None
+    if count != size:
+        raise CheckFailure(f"{name}: failed\n  problem: returned {count} number(s); the task "
+                           f"asks for {size}")
+    print(f"\u2713 {name}: {size} numbers, the form the task asks for; their values are "
+          "graded when you submit")
+
+
+def check(name: str, func: Callable[..., Any], hidden: bool = False, seed: int | None = None,
+          student_id: str | None = None) -> None:
     """Compare ``func`` with the reference on the public (or hidden) cases of check ``name``.
 
     Parameters
@@ -212,6 +252,8 @@ def check(name: str, func: Callable[..., Any], hidden: bool = False, seed: int |
     hidden : use random cases drawn now (the grader's hidden tests) instead of the
         fixed public ones.
     seed : fixes the hidden cases (printed on failure, so a failure can be replayed).
+    student_id : for a by-hand item with numbers of one's own, whose numbers to check
+        (default: the notebook's ``STUDENT_ID``, else the JupyterHub user).
 
     Raises
     ------
@@ -226,10 +268,14 @@ def check(name: str, func: Callable[..., Any], hidden: bool = False, seed: int |
         refuse_float_switches(name, func)
     if hidden and seed is None:
         seed = secrets.randbits(32)
-    cases = spec.cases(hidden=hidden, seed=seed)
+    cases = spec.cases(hidden=hidden, seed=seed, variant=student_variant(spec, student_id))
     kind = "hidden" if hidden else "public"
     for number, case in enumerate(cases, start=1):
-        expected = spec.reference(*copy.deepcopy(case.args))
+        try:
+            expected = spec.expected(case)
+        except NoExpectedValues as err:  # the for-credit release: the form only
+            check_form_only(name, func, err.size)
+            return
         try:
             got, problem, views = _call_student(func, case, spec.float_errors, spec.fresh_arrays,
                                                 spec.arg_names)

@@ -5,10 +5,14 @@ Graded items (kind, function):
 * implement: ``linear_forward``, ``mse``, ``linear_mse_grads``, ``fit_least_squares``;
 * by hand: ``linear_by_hand() -> (J, dJ/dW, dJ/db)`` for the chapter's example model
   W = [2, -1], b = 0.5 on its three inputs, with the targets :data:`BY_HAND_Y`;
-* debugging: ``gradient_descent(X, y, learning_rate, epochs) -> (W, b, losses)``,
-  given with the gradient summed instead of averaged (:data:`BUGGY_GRADIENT_DESCENT`);
-* transfer: ``fit_standardised(X, y, learning_rate, epochs) -> (W, b)``: gradient
-  descent on standardised features, the weights mapped back to the original units.
+* debugging: ``minibatch_descent(X, y, learning_rate, epochs, batch_size) -> (W, b,
+  losses)``, given with each batch's gradient divided by the size of the data set instead
+  of the batch's (:data:`BUGGY_MINIBATCH_DESCENT`; the book prints no minibatch loop, and
+  the given code is right for full batches, so the bug is found from its behaviour);
+* transfer: ``fit_standardised(X, y, learning_rate, epochs) -> (W, b)``: ``epochs``
+  full-batch steps on standardised features, the model mapped back to the original
+  units. Graded before convergence against gradient descent's own iterate
+  (:func:`descend_at_once`), so the least-squares line scores 0.
 
 Hints name the symptom and the concept, never the code (``tests/test_hints.py``);
 the design of the items is in docs/exercise_items.md.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_nn.grading.by_hand_numbers import linear_by_hand_params
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.core import (
     Case,
@@ -27,9 +32,9 @@ from course_nn.grading.core import (
     numbers_judge,
     register,
 )
+from course_nn.grading.variant import PARAMS
 from course_nn.linear import (
     fit_least_squares,
-    gradient_descent,
     linear_forward,
     linear_mse_grads,
     mse,
@@ -244,18 +249,21 @@ register(Check(
 
 
 # --- linear_by_hand: the chapter's example worked out on paper ------------------------
-#: The chapter's example model and inputs, and the targets of the by-hand task.
+#: The chapter's example model and inputs, and the targets of the by-hand task: the
+#: numbers of variant 0 (docs/exercise_items.md, "Numbers of one's own").
 BY_HAND_X = np.array([[1.0, 3.0], [0.0, 0.0], [2.0, 1.0]])
 BY_HAND_W = np.array([2.0, -1.0])
 BY_HAND_B = 0.5
 BY_HAND_Y = np.array([1.0, 0.0, 2.0])
 
 
-def linear_by_hand_reference():
-    """(J, dJ/dW, dJ/db) of the example: the mean squared error and its gradient."""
-    y_hat = linear_forward(BY_HAND_X, BY_HAND_W, BY_HAND_B)
-    dW, db = linear_mse_grads(BY_HAND_X, BY_HAND_Y, BY_HAND_W, BY_HAND_B)
-    return mse(y_hat, BY_HAND_Y), dW, float(db)
+def linear_by_hand_reference(X=BY_HAND_X, W=BY_HAND_W, b=BY_HAND_B, y=BY_HAND_Y):
+    """(J, dJ/dW, dJ/db) of a variant's example (default: the book's): the mean squared
+    error and its gradient."""
+    X, W, y = (np.asarray(v, dtype=np.float64) for v in (X, W, y))
+    y_hat = linear_forward(X, W, float(b))
+    dW, db = linear_mse_grads(X, y, W, float(b))
+    return mse(y_hat, y), dW, float(db)
 
 
 #: The numbers of the by-hand answer, named as in the task.
@@ -264,6 +272,13 @@ LINEAR_BY_HAND_NAMES = ("J", "dJ/dW1", "dJ/dW2", "dJ/db")
 
 def _by_hand_cases():
     return [Case((), "your numbers for the example of the task")]
+
+
+def _by_hand_numbers(case):
+    """The variant's (X, W, b, y) a case carries (the book's when it carries none)."""
+    params = case.probe if case.probe is not None else linear_by_hand_params(0)
+    X, W, y = (np.asarray(params[k], dtype=np.float64) for k in ("X", "W", "y"))
+    return X, W, float(params["b"]), y
 
 
 def _parts(got, sizes):
@@ -284,12 +299,13 @@ def _hint_linear_by_hand(case, expected, got):
                 "two weights, and its derivative with respect to the offset")
     J, dW, db = parts[0][0], parts[1], parts[2][0]
     J_ref, dW_ref, db_ref = expected
-    n = len(BY_HAND_Y)
+    X, W, b, y = _by_hand_numbers(case)
+    n = len(y)
     close = lambda a, b: bool(np.allclose(a, b, rtol=0, atol=2e-3))  # noqa: E731
     if not close(J, J_ref):
         if close(J, n * J_ref):
             return "the cost is the mean of the squared errors, not their sum"
-        if close(J, np.mean(np.abs(linear_forward(BY_HAND_X, BY_HAND_W, BY_HAND_B) - BY_HAND_Y))):
+        if close(J, np.mean(np.abs(linear_forward(X, W, b) - y))):
             return "that is the mean absolute error: the cost squares each error"
         return ("the cost is off: work out each prediction first (both weights times the "
                 "features, plus the offset), then each error")
@@ -317,97 +333,122 @@ register(Check(
     judge=numbers_judge(2e-3, LINEAR_BY_HAND_NAMES),  # three decimals typed by hand, any grouping
     kind="by_hand",
     parts=LINEAR_BY_HAND_NAMES,
+    variant_params=linear_by_hand_params,  # numbers of one's own
+    variant_key=PARAMS["linear_by_hand"].assignment,
 ))
 
 
-# --- gradient_descent: debugging the given loop -----------------------------------------
-#: The loop handed out in the exercise, with its bug (the gradient of a sum, not a mean).
-BUGGY_GRADIENT_DESCENT = '''def gradient_descent(X, y, learning_rate, epochs):
-    """Gradient descent on the mean squared error from W = 0, b = 0.
+# --- minibatch_descent: debugging the given loop ------------------------------------------
+#: The loop handed out in the exercise, with its bug: each batch's gradient is divided by the
+#: size of the whole data set instead of the batch's, so a step is len(batch)/n of what the
+#: batch's mean squared error asks for. Right for full batches (and n = 1), which is why its
+#: author trusted it; the book prints no minibatch loop, and no text names the bug.
+BUGGY_MINIBATCH_DESCENT = '''def minibatch_descent(X, y, learning_rate, epochs, batch_size):
+    """Minibatch gradient descent on the mean squared error from W = 0, b = 0.
 
-    Returns W (p,), b (a float) and the losses: the cost before every step and after the last.
+    Each epoch visits the rows in order, batch_size consecutive rows at a time (the last
+    batch shorter when batch_size does not divide n), one step per batch.
+    Returns W (p,), b (a float) and the losses: the cost on all the data before the first
+    epoch and after every epoch.
     """
     n, p = X.shape
     W, b = np.zeros(p), 0.0
-    losses = []
+    losses = [np.mean((X @ W + b - y) ** 2)]
     for epoch in range(epochs):
-        errors = X @ W + b - y
-        losses.append(np.mean(errors ** 2))
-        delta = 2 * errors
-        W = W - learning_rate * (delta @ X)
-        b = b - learning_rate * delta.sum()
-    losses.append(np.mean((X @ W + b - y) ** 2))
+        for start in range(0, n, batch_size):
+            X_batch, y_batch = X[start:start + batch_size], y[start:start + batch_size]
+            delta = 2 * (X_batch @ W + b - y_batch) / n
+            W = W - learning_rate * (delta @ X_batch)
+            b = b - learning_rate * delta.sum()
+        losses.append(np.mean((X @ W + b - y) ** 2))
     return W, b, np.array(losses)
 '''
 
 
-def gradient_descent_reference(X, y, learning_rate, epochs):
-    """(W, b, losses) of :func:`course_nn.linear.gradient_descent` from zeros."""
-    run = gradient_descent(X, y, learning_rate=float(learning_rate), epochs=int(epochs))
-    return run.W, float(run.b), np.asarray(run.history)
+def _batch_variant(X, y, rate, epochs, batch_size, divide_by="batch", sign=1.0,
+                   update_b=True, keep_last=True, record="epoch"):
+    """The minibatch loop with a configurable mistake (the hints' symptoms).
 
-
-def _gd_public():
-    X = np.array([[1.0, 2.0], [2.0, 0.0], [0.0, 1.0], [3.0, 1.0], [1.0, 1.0], [2.0, 2.0]])
-    y = np.array([3.0, 2.0, 1.0, 5.0, 2.5, 4.0])
-    return [
-        Case((X[:2], y[:2], 0.1, 3), "two samples, three steps"),
-        Case((X, y, 0.05, 20), "six samples, twenty steps"),
-    ]
-
-
-def _gd_hidden(rng):
-    cases = [Case((rng.normal(size=(1, 2)), rng.normal(size=1), 0.1, 5), "n = 1")]
-    cases.append(Case((rng.normal(size=(4, 1)), rng.normal(size=4), 0.1, 0), "no step at all"))
-    for _ in range(4):
-        n, p = int(rng.integers(5, 60)), int(rng.integers(1, 4))
-        X = rng.normal(size=(n, p))
-        y = X @ rng.normal(size=p) + rng.normal() + 0.3 * rng.normal(size=n)
-        rate, epochs = float(rng.choice([0.02, 0.05, 0.1])), int(rng.integers(5, 40))
-        cases.append(Case((X, y, rate, epochs), f"n={n}, p={p}, rate {rate}, {epochs} steps"))
-    return cases
-
-
-def _gd_variant(X, y, rate, epochs, scale=1.0, sign=1.0, update_b=True, sequential=False,
-                record_after=False):
-    """The loop with a configurable mistake."""
+    ``divide_by``: "batch" (right), "n", "batch_size" (right except the shorter last batch)
+    or "none"; ``keep_last=False`` skips the shorter last batch; ``record`` "epoch" (right)
+    or "step" (a cost after every step)."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
     n = len(y)
-    W, b, losses = np.zeros(X.shape[1]), 0.0, []
+    size = max(int(batch_size), 1)
+    W, b = np.zeros(X.shape[1]), 0.0
     cost = lambda: float(np.mean((X @ W + b - y) ** 2))  # noqa: E731
+    losses = [cost()]
+    starts = range(0, n - size + 1, size) if not keep_last else range(0, n, size)
     with np.errstate(all="ignore"):
         for _ in range(int(epochs)):
-            if not record_after:
+            for start in starts:
+                Xb, yb = X[start:start + size], y[start:start + size]
+                scale = {"batch": len(yb), "n": n, "batch_size": size, "none": 1}[divide_by]
+                delta = 2 * (Xb @ W + b - yb) / scale
+                W = W - sign * rate * (delta @ Xb)
+                if update_b:
+                    b = b - sign * rate * delta.sum()
+                if record == "step":
+                    losses.append(cost())
+            if record == "epoch":
                 losses.append(cost())
-            delta = scale * 2 * (X @ W + b - y) / n
-            W = W - sign * rate * (delta @ X)
-            if sequential:
-                delta = scale * 2 * (X @ W + b - y) / n
-            if update_b:
-                b = b - sign * rate * delta.sum()
-            if record_after:
-                losses.append(cost())
-        if not record_after:
-            losses.append(cost())
     return W, b, np.array(losses)
 
 
-def _hint_gradient_descent(case, expected, got):
+def minibatch_descent_reference(X, y, learning_rate, epochs, batch_size):
+    """(W, b, losses) of minibatch gradient descent from zeros: rows in order, one step per
+    batch along the gradient of the batch's mean squared error, the cost on all the data
+    before the first epoch and after each."""
+    return _batch_variant(X, y, float(learning_rate), int(epochs), int(batch_size))
+
+
+def _mb_public():
+    X = np.array([[1.0, 2.0], [2.0, 0.0], [0.0, 1.0], [3.0, 1.0], [1.0, 1.0], [2.0, 2.0],
+                  [0.5, 1.5]])
+    y = np.array([3.0, 2.0, 1.0, 5.0, 2.5, 4.0, 2.0])
+    return [
+        Case((X[:6], y[:6], 0.05, 3, 2), "six samples in batches of two, three epochs"),
+        Case((X, y, 0.05, 5, 3), "seven samples in batches of three (the last of one), "
+                                 "five epochs"),
+    ]
+
+
+def _mb_hidden(rng):
+    cases = [Case((rng.normal(size=(2, 2)), rng.normal(size=2), 0.05, 4, 1),
+                  "two samples, one at a time")]
+    for _ in range(5):
+        n, p = int(rng.integers(5, 60)), int(rng.integers(1, 4))
+        X = rng.normal(size=(n, p))
+        y = X @ rng.normal(size=p) + rng.normal() + 0.3 * rng.normal(size=n)
+        size = int(rng.integers(1, n))  # smaller than n: a full batch is plain descent
+        rate, epochs = float(rng.choice([0.01, 0.02, 0.05])), int(rng.integers(1, 8))
+        cases.append(Case((X, y, rate, epochs, size),
+                          f"n={n}, p={p}, batches of {size}, rate {rate}, {epochs} epochs"))
+    return cases
+
+
+def _hint_minibatch_descent(case, expected, got):
     """Symptoms of a partial repair (never the cause: the student debugs)."""
-    X, y, rate, epochs = case.args
+    X, y, rate, epochs, size = case.args
     parts = flatten_output(got)
     if len(parts) != 3:
         return "the task asks for three things: the weights, the offset and the list of losses"
     if len(to_float_array(parts[2]).ravel()) != int(epochs) + 1:
         return ("the list of losses has the wrong length: the task asks for the cost before "
-                "every step and once more after the last")
+                "the first epoch and once after every epoch")
     for variant, symptom in [
-        (dict(sign=-1.0), "the cost grows from step to step instead of falling"),
+        (dict(sign=-1.0), "the cost grows from epoch to epoch instead of falling"),
         (dict(update_b=False), "the offset never moves from its starting value"),
-        (dict(sequential=True), "the weights follow the right path but the offset does not"),
-        (dict(record_after=True), "the losses are shifted by one step: the first one is not "
-                                  "the cost at the starting point"),
+        (dict(divide_by="none"), "the steps grow with the size of the batch: the same rate "
+                                 "that suits a batch of one is far too large for a batch of ten"),
+        (dict(divide_by="batch_size"), "right when the batch size divides the number of "
+                                       "samples, wrong when the last batch of an epoch is "
+                                       "shorter"),
+        (dict(keep_last=False), "the last rows of the data never move the parameters when "
+                                "the batch size does not divide the number of samples"),
     ]:
-        if _same_parts(got, _gd_variant(X, y, rate, epochs, **variant)):
+        if _same_parts(got, _batch_variant(X, y, rate, epochs, size, **variant)):
             return symptom
     return None
 
@@ -425,15 +466,15 @@ def _same_parts(got, alternative) -> bool:
 
 
 register(Check(
-    name="gradient_descent",
-    reference=gradient_descent_reference,
-    public_cases=_gd_public,
-    hidden_cases=_gd_hidden,
-    arg_names=("X", "y", "learning_rate", "epochs"),
-    hints=(_hint_gradient_descent,),
+    name="minibatch_descent",
+    reference=minibatch_descent_reference,
+    public_cases=_mb_public,
+    hidden_cases=_mb_hidden,
+    arg_names=("X", "y", "learning_rate", "epochs", "batch_size"),
+    hints=(_hint_minibatch_descent,),
     kind="debugging",
     parts=("W", "b", "losses"),
-    given=given_function(BUGGY_GRADIENT_DESCENT),
+    given=given_function(BUGGY_MINIBATCH_DESCENT),
 ))
 
 
@@ -453,8 +494,9 @@ def fit_standardised_reference(X, y, learning_rate, epochs):
 def descend_at_once(X, y, learning_rate: float, epochs: int):
     r"""The ``(W, b)`` of :func:`course_nn.linear.gradient_descent` from zeros, without the loop.
 
-    The grader computes this reference for every student's fresh hidden cases (4 cases of
-    1,500 epochs), so it must cost microseconds, not a loop of epochs. On the squared
+    The grader computes this reference for every student's fresh hidden cases (4 cases,
+    graded before convergence: 3 to 12 epochs; it once graded 1,500), so it must cost
+    microseconds whatever the number of epochs, not a loop of epochs. On the squared
     error one epoch is an affine map of :math:`\theta = (W, b)`: with the design matrix
     :math:`D = [X, \mathbf 1]` of shape (n, p+1), targets ``y`` of shape (n,) or (n, k)
     and :math:`N` = ``y.size``,
@@ -499,14 +541,16 @@ def _standardised_public():
     rng = np.random.default_rng(1)
     X, y = _features_of_mixed_scale(rng, 30, np.array([20.0, 1.0]), np.array([100.0, 3.0]))
     return [
-        Case((np.round(X, 1), np.round(y, 2), 0.1, 1000),
-             "floor area (around 100) and rooms (around 3)"),
+        Case((np.round(X, 1), np.round(y, 2), 0.1, 10),
+             "floor area (around 100) and rooms (around 3), ten steps"),
         Case((np.array([[1000.0], [2000.0], [3000.0], [4000.0]]),
-              np.array([1.0, 2.0, 2.5, 4.0]), 0.1, 1000), "one feature in the thousands"),
+              np.array([1.0, 2.0, 2.5, 4.0]), 0.1, 8), "one feature in the thousands, eight steps"),
     ]
 
 
 def _standardised_hidden(rng):
+    """Few steps at a moderate rate: the iterate is still measurably short of the
+    least-squares line (at least 1e-3 relative), so the closed form scores 0."""
     cases = []
     for _ in range(4):
         p = int(rng.integers(1, 4))
@@ -514,8 +558,35 @@ def _standardised_hidden(rng):
         offsets = rng.choice([0.0, 50.0, 2000.0], size=p)
         n = int(rng.integers(15, 60))
         X, y = _features_of_mixed_scale(rng, n, scales, offsets)
-        cases.append(Case((X, y, 0.1, 1500), f"n={n}, feature scales {scales.tolist()}"))
+        rate, epochs = float(rng.choice([0.05, 0.1])), int(rng.integers(3, 13))
+        cases.append(Case((X, y, rate, epochs),
+                          f"n={n}, feature scales {scales.tolist()}, rate {rate}, {epochs} steps"))
     return cases
+
+
+def _standardised_with(X, y, rate, epochs, ddof):
+    X = np.asarray(X, dtype=np.float64)
+    mu, s = X.mean(axis=0), X.std(axis=0, ddof=ddof)
+    W, b = descend_at_once((X - mu) / s, y, float(rate), int(epochs))
+    return W / s, float(b - np.sum(W * mu / s))
+
+
+_STD_RTOL, _STD_ATOL = 1e-5, 1e-8
+
+
+def _standardised_judge(case, expected, got):
+    """The reference's iterate, or the same descent with the sample standard deviation
+    (divided by n - 1; both conventions standardise), to the check's tolerance."""
+    from course_nn.grading.compare import compare_outputs
+
+    problem = compare_outputs(expected, got, rtol=_STD_RTOL, atol=_STD_ATOL, names=("W", "b"))
+    if problem is None:
+        return None
+    X, y, rate, epochs = case.args
+    if len(y) > 1 and compare_outputs(_standardised_with(X, y, rate, epochs, 1), got,
+                                      rtol=_STD_RTOL, atol=_STD_ATOL) is None:
+        return None
+    return problem
 
 
 def _hint_standardised(case, expected, got):
@@ -524,24 +595,31 @@ def _hint_standardised(case, expected, got):
     if parts is None:
         return "return two things: one weight per feature and the offset"
     W, b = parts[0], parts[1][0]
-    if not (np.all(np.isfinite(W)) and np.isfinite(b)):
+    with np.errstate(all="ignore"):
+        spread = float(np.abs(X @ W + b - np.mean(y)).max())
+    if not np.isfinite(spread) or spread > 1e3 * (np.ptp(y) + 1.0):
         return ("the steps diverged: on the raw features one learning rate cannot suit a "
                 "feature measured in thousands and one measured in units at once")
+    close = lambda a, c: bool(np.allclose(a, c, rtol=1e-4, atol=1e-8))  # noqa: E731
+    W_ls, b_ls = fit_least_squares(X, y)
+    if close(W, W_ls) and close(b, b_ls):
+        return ("this is the least-squares line, which gradient descent only approaches: the "
+                "task asks for the model after the given number of steps, not at convergence")
     mu, s = X.mean(axis=0), X.std(axis=0)
     W_std = expected[0] * s
     b_std = expected[1] + np.sum(W_std * mu / s)
-    close = lambda a, c: bool(np.allclose(a, c, rtol=1e-4, atol=1e-8))  # noqa: E731
     if close(W, W_std) and close(b, b_std):
         return ("these are the standardised model's parameters: a weight there is the effect of "
                 "one standard deviation of its feature, not of one unit")
     if close(W, expected[0]) and close(b, b_std):
         return ("the weights are in the original units but the offset is not: the features' "
                 "means shift the offset when the model is written in the original units")
-    if close(W, W_std * s) :
+    if close(W, W_std * s):
         return ("the weights were multiplied by the features' scales instead of divided: a "
                 "feature measured in larger units needs a smaller weight")
-    return ("not the least-squares line in the original units: standardise with the training "
-            "features' means and scales, descend, then express the model in the original units")
+    return ("not the standardised descent's model in the original units: standardise with the "
+            "training features' means and scales, take the given number of full-batch steps "
+            "from zero, then express the model in the original units")
 
 
 register(Check(
@@ -551,8 +629,9 @@ register(Check(
     hidden_cases=_standardised_hidden,
     arg_names=("X", "y", "learning_rate", "epochs"),
     hints=(_hint_standardised,),
-    rtol=1e-5,
-    atol=1e-8,
+    rtol=_STD_RTOL,
+    atol=_STD_ATOL,
+    judge=_standardised_judge,
     kind="transfer",
     parts=("W", "b"),
 ))

@@ -8,13 +8,17 @@ Graded items (kind, function):
   overflow, so a naive exponential fails with a hint that names the overflow);
 * by hand: ``logistic_by_hand() -> (z, y_hat, loss, dL/dw)`` for one input of the
   chapter's kind (:data:`BY_HAND_W`, :data:`BY_HAND_B`, :data:`BY_HAND_X`, label 1);
-* debugging: ``logistic_grads(X, y, w, b)``, given with the sigmoid's slope as an extra
-  factor (:data:`BUGGY_LOGISTIC_GRADS`), repaired by the student;
-* structures: ``boolean_nor() -> (w, b)`` (one unit) and, as transfer, ``xnor_network()
-  -> [(W1, b1), (W2, b2), ...]``. The student returns weights, not outputs: the judge
-  evaluates them as a sigmoid network (``g(Q W^T + b)`` layer by layer) at the four
-  corners and at random points near them (``Case.probe``), and any output within 0.1
-  of the corner's truth value passes. Anything that is not such a network scores 0.
+* debugging: ``tanh_unit_grads(X, y, w, b)``, the gradient of the mean squared error
+  of a tanh unit, given with the sigmoid's slope in place of tanh's
+  (:data:`BUGGY_TANH_UNIT_GRADS`; the book prints no such gradient, and a finite-difference
+  check shows the given one is wrong), repaired by the student;
+* structures: ``boolean_nor() -> (w, b)`` (one unit) and, as transfer,
+  ``parity_network() -> [(W1, b1), (W2, b2), ...]`` for the parity of three inputs
+  (the chapter builds XOR of two). The student returns weights, not outputs: the judge
+  evaluates them as a sigmoid network (``g(Q W^T + b)`` layer by layer) at the corners
+  of the square or cube and at random points near them (``Case.probe``), and any output
+  within 0.1 of the corner's truth value passes. Anything that is not such a network
+  scores 0. No reference weights are stored: the judge checks the truth table.
 
 Hints name the symptom and the concept, never the code (``tests/test_hints.py``);
 the design of the items is in docs/exercise_items.md.
@@ -27,6 +31,7 @@ from collections.abc import Callable
 import numpy as np
 
 from course_nn.activations import relu, relu_grad, sigmoid, sigmoid_grad, tanh_grad
+from course_nn.grading.by_hand_numbers import logistic_by_hand_params
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.core import (
     Case,
@@ -36,12 +41,8 @@ from course_nn.grading.core import (
     numbers_judge,
     register,
 )
-from course_nn.logistic import (
-    BOOLEAN_WEIGHTS,
-    XNOR_PARAMS,
-    binary_cross_entropy_with_logits,
-    logistic_grads,
-)
+from course_nn.grading.variant import PARAMS
+from course_nn.logistic import binary_cross_entropy_with_logits
 
 #: Inputs that break naive formulas: exp(1000) is inf in float64.
 HUGE = np.array([-1e4, -1000.0, -710.0, -40.0, 0.0, 40.0, 710.0, 1000.0, 1e4])
@@ -276,86 +277,101 @@ register(Check(
 ))
 
 
-# --- logistic_grads: debugging the given gradient ----------------------------------------
-#: The gradient handed out in the exercise: it keeps the sigmoid's slope as a factor.
-BUGGY_LOGISTIC_GRADS = '''def logistic_grads(X, y, w, b):
-    """Gradient (dw, db) of the mean log loss of logistic regression p = sigmoid(X w + b)."""
+# --- tanh_unit_grads: debugging the given gradient ----------------------------------------
+#: The gradient handed out in the exercise, for a tanh unit fitted by the mean squared
+#: error: the unit's slope is written as the sigmoid's, a(1 - a), where tanh's is 1 - a^2.
+#: The book prints no tanh unit's gradient and no text names the bug: a finite-difference
+#: check of the cost shows that the gradient is wrong, and the student finds where.
+BUGGY_TANH_UNIT_GRADS = '''def tanh_unit_grads(X, y, w, b):
+    """Gradient (dw, db) of the mean squared error of a tanh unit y_hat = tanh(X w + b)."""
     n = X.shape[0]
-    z = X @ w + b
-    p = sigmoid(z)
-    dz = (p - y) * p * (1 - p) / n
+    y_hat = np.tanh(X @ w + b)
+    dz = 2 * (y_hat - y) * y_hat * (1 - y_hat) / n
     return X.T @ dz, dz.sum()
 '''
 
 
-# --- logistic_grads -------------------------------------------------------------------
-def _grads_public():
+def tanh_unit_grads(X, y, w, b):
+    r"""Reference: the gradient of :math:`J = \frac1n\sum_i (\tanh(z_i) - y_i)^2`,
+    :math:`z = Xw + b`, through :math:`\partial J/\partial z_i = \frac2n(\hat y_i - y_i)
+    (1 - \hat y_i^2)`; returns ``(dw (p,), db)``."""
+    X = np.asarray(X, dtype=np.float64)
+    y_hat = np.tanh(X @ np.asarray(w, dtype=np.float64) + float(b))
+    dz = 2.0 * (y_hat - y) * (1.0 - y_hat**2) / X.shape[0]
+    return X.T @ dz, float(dz.sum())
+
+
+def _tanh_grads_public():
     X = np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 0.5]])
     return [
-        Case((X, np.array([1.0, 0.0, 1.0]), np.array([0.5, -0.25]), np.array(0.1)),
+        Case((X, np.array([0.5, -0.5, 0.9]), np.array([0.5, -0.25]), np.array(0.1)),
              "three samples, two features"),
-        Case((np.array([[2.0]]), np.array([0.0]), np.array([1.0]), np.array(-1.0)),
+        Case((np.array([[2.0]]), np.array([-0.5]), np.array([0.3]), np.array(-0.2)),
              "n = 1, p = 1"),
     ]
 
 
-def _grads_hidden(rng):
+def _tanh_grads_hidden(rng):
     cases = []
     for n, p in [(1, 3), (5, 1), (int(rng.integers(2, 60)), int(rng.integers(1, 6))),
                  (int(rng.integers(2, 60)), int(rng.integers(1, 6)))]:
         X = rng.normal(size=(n, p))
-        y = rng.integers(0, 2, size=n).astype(float)
+        y = rng.uniform(-0.95, 0.95, size=n)
         cases.append(Case((X, y, rng.normal(size=p), np.asarray(rng.normal())), f"n={n}, p={p}"))
     X = rng.normal(size=(6, 2))
-    cases.append(Case((X, np.ones(6), np.array([500.0, -500.0]), np.asarray(0.0)),
-                      "huge logits"))
+    cases.append(Case((X, rng.uniform(-0.9, 0.9, size=6), np.array([3.0, -3.0]),
+                       np.asarray(0.5)), "large logits, the unit near saturation"))
     return cases
 
 
-def _grads_of(case, dz_formula):
-    """(dw, db) with a (possibly wrong) dz per sample."""
+def _tanh_grads_of(case, dz_formula):
+    """(dw, db) with a (possibly wrong) dz per sample, from the output y_hat and the logit z."""
     X, y, w, b = case.args
     with np.errstate(all="ignore"):
-        dz = dz_formula(X @ w + b, y)
+        z = X @ w + b
+        dz = dz_formula(np.tanh(z), z, y, X.shape[0])
     return X.T @ dz, dz.sum()
 
 
-def _hint_logistic_grads(case, expected, got):
+def _hint_tanh_unit_grads(case, expected, got):
     """Symptoms of a partial repair (never the cause: the student debugs)."""
     parts = flatten_output(got)
     if len(parts) != 2:
         return "the task asks for two things, the gradient for the weights and for the offset"
-    n = case.args[0].shape[0]
     wrong = [
-        (lambda z, y: (y - sigmoid(z)) / n,
-         "the gradient points downhill: a small step along it lowers the loss"),
-        (lambda z, y: sigmoid(z) - y,
-         "the gradient grows with the number of samples, while the loss is a mean"),
-        (lambda z, y: (z - y) / n,
-         "the gradient does not vanish where the predictions are certain and right"),
+        (lambda a, z, y, n: -2 * (a - y) * (1 - a**2) / n,
+         "the gradient points downhill: a small step along it lowers the cost"),
+        (lambda a, z, y, n: 2 * (a - y) * (1 - a**2),
+         "the gradient grows with the number of samples, while the cost is a mean"),
+        (lambda a, z, y, n: 2 * (a - y) / n,
+         "the gradient does not shrink where the unit saturates, although there a small "
+         "change of a weight barely moves the output"),
+        (lambda a, z, y, n: 2 * (a - y) * (1 - z**2) / n,
+         "right where the logits are near zero, wrong where they are not"),
     ]
     for dz_formula, symptom in wrong:
-        alt = _grads_of(case, dz_formula)
+        alt = _tanh_grads_of(case, dz_formula)
         if all(_matches(g, a, a) for g, a in zip(parts, alt, strict=True)):
             return symptom
     return None
 
 
 register(Check(
-    name="logistic_grads",
-    reference=logistic_grads,
-    public_cases=_grads_public,
-    hidden_cases=_grads_hidden,
+    name="tanh_unit_grads",
+    reference=tanh_unit_grads,
+    public_cases=_tanh_grads_public,
+    hidden_cases=_tanh_grads_hidden,
     arg_names=("X", "y", "w", "b"),
-    hints=(_hint_logistic_grads,),
+    hints=(_hint_tanh_unit_grads,),
     kind="debugging",
     parts=("dw", "db"),
-    given=given_function(BUGGY_LOGISTIC_GRADS, sigmoid=sigmoid),
+    given=given_function(BUGGY_TANH_UNIT_GRADS),
 ))
 
 
 # --- logistic_by_hand: one input worked out on paper ----------------------------------
-#: The by-hand task: a unit with these weights and offset, one input of label 1.
+#: The by-hand task: a unit with these weights and offset, one input of label 1 (the
+#: numbers of variant 0; docs/exercise_items.md, "Numbers of one's own").
 BY_HAND_W = np.array([2.0, -1.0])
 BY_HAND_B = 0.5
 BY_HAND_X = np.array([1.0, 3.0])
@@ -365,12 +381,13 @@ BY_HAND_X = np.array([1.0, 3.0])
 LOGISTIC_BY_HAND_NAMES = ("z", "y_hat", "L", "dL/dw1", "dL/dw2")
 
 
-def logistic_by_hand_reference():
-    """(z, y_hat, loss, dL/dw) for the input :data:`BY_HAND_X` with label 1."""
-    z = float(BY_HAND_W @ BY_HAND_X + BY_HAND_B)
+def logistic_by_hand_reference(w=BY_HAND_W, b=BY_HAND_B, x=BY_HAND_X):
+    """(z, y_hat, loss, dL/dw) for the input ``x`` with label 1 (default: the book's)."""
+    w, x = np.asarray(w, dtype=np.float64), np.asarray(x, dtype=np.float64)
+    z = float(w @ x + float(b))
     y_hat = float(sigmoid(z))
     loss = binary_cross_entropy_with_logits(np.array([z]), np.array([1.0]))
-    return z, y_hat, loss, (y_hat - 1.0) * BY_HAND_X
+    return z, y_hat, loss, (y_hat - 1.0) * x
 
 
 def _hint_logistic_by_hand(case, expected, got):
@@ -415,11 +432,20 @@ register(Check(
     judge=numbers_judge(2e-3, LOGISTIC_BY_HAND_NAMES),  # three decimals, any grouping
     kind="by_hand",
     parts=LOGISTIC_BY_HAND_NAMES,
+    variant_params=logistic_by_hand_params,  # numbers of one's own
+    variant_key=PARAMS["logistic_by_hand"].assignment,
 ))
 
 
 # --- Boolean structures: weights evaluated as a sigmoid network -----------------------------
 CORNERS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+
+
+def corners_of(n_inputs: int) -> np.ndarray:
+    """The 2**n_inputs points of {0, 1}^n_inputs, in binary order (00, 01, 10, 11 for two)."""
+    return np.array([[(k >> (n_inputs - 1 - j)) & 1 for j in range(n_inputs)]
+                     for k in range(2**n_inputs)], dtype=np.float64)
+
 
 #: Every Boolean function of two inputs the hints can recognise, by its outputs at the corners.
 TWO_INPUT_TABLES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -441,24 +467,50 @@ TWO_INPUT_TABLES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "a constant one": lambda X: np.ones(len(X)),
 }
 
+
+def _count(X: np.ndarray) -> np.ndarray:
+    return X.sum(axis=1)
+
+
+#: The Boolean functions of three inputs the hints can recognise (by their truth tables).
+THREE_INPUT_TABLES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "the parity of the three inputs": lambda X: _count(X) % 2,
+    "the complement of the parity": lambda X: 1 - _count(X) % 2,
+    "the AND of the three inputs": lambda X: (_count(X) == 3).astype(float),
+    "the OR of the three inputs": lambda X: (_count(X) >= 1).astype(float),
+    "the majority of the three inputs": lambda X: (_count(X) >= 2).astype(float),
+    "exactly one input on": lambda X: (_count(X) == 1).astype(float),
+    "XOR of the first two inputs": lambda X: np.abs(X[:, 0] - X[:, 1]),
+    "XOR of the last two inputs": lambda X: np.abs(X[:, 1] - X[:, 2]),
+    "XOR of the first and the last input": lambda X: np.abs(X[:, 0] - X[:, 2]),
+    "a constant zero": lambda X: np.zeros(len(X)),
+    "a constant one": lambda X: np.ones(len(X)),
+}
+
 #: What a wrong network should think about, per target: the concept, not the weights.
 BOOLEAN_ADVICE = {
     "NOR": ("NOR is on only when both inputs are off: the offset alone must switch the unit "
             "on, and either input alone must be able to switch it off"),
-    "XNOR": ("XNOR is not linearly separable, so no single unit computes it: let hidden units "
-             "compute functions that are, and let the output unit combine them"),
+    "the parity of the three inputs": (
+        "the parity of three inputs is not linearly separable, so no single unit computes "
+        "it: let hidden units compute functions that are, each seeing all three inputs, "
+        "and let the next layer combine them; the output must flip each time one more "
+        "input is switched on"),
 }
 
 
 class Structure:
-    """A reference structure: the parameters of a network, printed without its weights.
+    """A reference structure, printed as a description: it holds no weights.
 
     On a failure the checks print the expected answer; for a structure that would hand
-    out the weights, so it prints as a description instead.
+    out the weights, so it prints as a description instead. The judge verifies the
+    student's network against the truth table (or the function) at the probe points, so
+    the grader needs no reference weights, and none are stored where a student could
+    import them (docs/exercise_items.md, "Structures are graded as structures").
     """
 
-    def __init__(self, params, text: str):
-        self.params = params
+    def __init__(self, text: str):
+        self.params = None
         self.text = text
 
     def __repr__(self) -> str:
@@ -468,7 +520,7 @@ class Structure:
 def _layers(got, n_inputs: int):
     """The (W, b) pairs of a sigmoid network, W as (out, in), or a sentence why not."""
     if isinstance(got, Structure):
-        got = got.params
+        return None, "the reference is a description, not a network"
     try:
         arrays = [to_float_array(a) for a in flatten_output(got)]
     except (TypeError, ValueError):
@@ -503,15 +555,16 @@ def network_outputs(layers, X: np.ndarray) -> np.ndarray:
 
 def _probe(rng: np.random.Generator, n_inputs: int, n_near: int, radius: float = 0.1):
     """The corners and points at most ``radius`` away from them in each coordinate."""
-    corners = CORNERS if n_inputs == 2 else np.array([[0.0], [1.0]])
+    corners = corners_of(n_inputs)
     near = corners[rng.integers(0, len(corners), n_near)]
     return np.concatenate([corners, near + rng.uniform(-radius, radius, size=near.shape)])
 
 
-def _public_probe(step: float = 0.08) -> np.ndarray:
-    """The corners, then each corner moved by +-step in both coordinates (20 points)."""
-    shifts = np.array([[-step, -step], [-step, step], [step, -step], [step, step]])
-    return np.concatenate([CORNERS, (CORNERS[:, None, :] + shifts[None]).reshape(-1, 2)])
+def _public_probe(n_inputs: int = 2, step: float = 0.08) -> np.ndarray:
+    """The corners, then each corner moved by +-step in every coordinate (every diagonal)."""
+    corners = corners_of(n_inputs)
+    shifts = step * (2 * corners - 1)  # every sign pattern
+    return np.concatenate([corners, (corners[:, None, :] + shifts[None]).reshape(-1, n_inputs)])
 
 
 def _structure_judge(target: str, table: Callable[[np.ndarray], np.ndarray], n_inputs: int):
@@ -527,7 +580,7 @@ def _structure_judge(target: str, table: Callable[[np.ndarray], np.ndarray], n_i
         off = np.abs(out - want) > 0.1
         if not off.any():
             return None
-        corners = CORNERS if n_inputs == 2 else np.array([[0.0], [1.0]])
+        corners = corners_of(n_inputs)
         at_corners = network_outputs(layers, corners)
         if np.array_equal(np.round(at_corners), table(corners)) and np.all(
                 np.abs(at_corners - table(corners)) <= 0.1):
@@ -542,44 +595,48 @@ def _structure_judge(target: str, table: Callable[[np.ndarray], np.ndarray], n_i
     return judge
 
 
-def _structure_hint(target: str, table: Callable[[np.ndarray], np.ndarray]):
+def _structure_hint(target: str, table: Callable[[np.ndarray], np.ndarray], n_inputs: int):
+    known = TWO_INPUT_TABLES if n_inputs == 2 else THREE_INPUT_TABLES
+
     def hint(case, expected, got):
-        layers, problem = _layers(got, 2)
+        layers, problem = _layers(got, n_inputs)
         if problem:
             return ("return the parameters of a network, not its outputs: the weight matrix "
                     "and the offsets of each layer, layer by layer, as in the chapter's XOR "
                     "network")
-        at_corners = network_outputs(layers, CORNERS)
-        rounded = np.round(at_corners)
-        if np.array_equal(rounded, table(CORNERS)):
+        corners = corners_of(n_inputs)
+        rounded = np.round(network_outputs(layers, corners))
+        if np.array_equal(rounded, table(corners)):
             return ("the outputs round to the right truth values, but some are too far from zero "
                     "or one, here or at points near the corners: scale the weights and the "
                     "offsets up together so that every logit is far from zero")
-        found = next((name for name, t in TWO_INPUT_TABLES.items()
-                      if np.array_equal(rounded, t(CORNERS))), None)
+        found = next((name for name, t in known.items()
+                      if np.array_equal(rounded, t(corners))), None)
         computed = f"your network computes {found}, not {target}. " if found else ""
         return computed + BOOLEAN_ADVICE[target]
 
     return hint
 
 
-def _register_structure(name: str, target: str, params, n_near: int = 12):
-    table = TWO_INPUT_TABLES[target]
+def _register_structure(name: str, target: str, table, n_inputs: int, kind: str,
+                        n_near: int = 12):
     text = f"a sigmoid network computing {target} (its weights are not shown)"
     register(Check(
         name=name,
-        reference=lambda: Structure(params, text),
+        reference=lambda: Structure(text),
         public_cases=lambda: [Case((), "the corners and points 0.08 away in each diagonal",
-                                   probe=_public_probe())],
+                                   probe=_public_probe(n_inputs))],
         hidden_cases=lambda rng: [Case((), "the corners and random points near them",
-                                       probe=_probe(rng, 2, 4 * n_near))],
+                                       probe=_probe(rng, n_inputs, 4 * n_near))],
         arg_names=(),
-        hints=(_structure_hint(target, table),),
-        judge=_structure_judge(target, table, 2),
-        kind="structure",
+        hints=(_structure_hint(target, table, n_inputs),),
+        judge=_structure_judge(target, table, n_inputs),
+        kind=kind,
         parts=("W{l}", "b{l}"),
     ))
 
 
-_register_structure("boolean_nor", "NOR", [BOOLEAN_WEIGHTS["NOR"]])
-_register_structure("xnor_network", "XNOR", XNOR_PARAMS)
+_register_structure("boolean_nor", "NOR", TWO_INPUT_TABLES["NOR"], 2, "structure")
+_register_structure("parity_network", "the parity of the three inputs",
+                    THREE_INPUT_TABLES["the parity of the three inputs"], 3, "structure",
+                    n_near=40)

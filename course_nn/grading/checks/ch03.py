@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_nn.activations import get_activation, relu
+from course_nn.grading.by_hand_numbers import parameters_by_hand_params
 from course_nn.grading.checks.ch02 import Structure, _layers
 from course_nn.grading.compare import same_answer as _same
 from course_nn.grading.compare import to_float_array
@@ -43,6 +44,7 @@ from course_nn.grading.core import (
     numbers_judge,
     register,
 )
+from course_nn.grading.variant import PARAMS
 from course_nn.mlp import count_parameters, mlp_forward, params_to_vector, vector_to_params
 
 
@@ -391,7 +393,8 @@ register(Check(
 
 
 # --- parameters_by_hand: an architecture described in words ------------------------------
-#: "28 x 28 grey images, hidden layers of 100 and 50 units, one output per digit".
+#: "28 x 28 grey images, hidden layers of 100 and 50 units, one output per digit": the
+#: numbers of variant 0 (docs/exercise_items.md, "Numbers of one's own").
 BY_HAND_SIZES = (784, 100, 50, 10)
 
 
@@ -400,9 +403,15 @@ PARAMETERS_BY_HAND_NAMES = ("the number of parameters", "the number of biases",
                             "the position of b2's first entry")
 
 
-def parameters_by_hand_reference():
-    """(parameters, biases, index of the first entry of b2 in θ) of :data:`BY_HAND_SIZES`."""
-    sizes = BY_HAND_SIZES
+def by_hand_sizes(side: int, hidden, classes: int) -> tuple[int, ...]:
+    """The layer sizes of a variant's network: ``side``**2 pixels in, ``classes`` out."""
+    return (int(side) ** 2, *(int(h) for h in hidden), int(classes))
+
+
+def parameters_by_hand_reference(side=28, hidden=(100, 50), classes=10):
+    """(parameters, biases, index of the first entry of b2 in θ) of the network with
+    ``side`` x ``side`` images, ``hidden`` units and ``classes`` outputs (default: the book's)."""
+    sizes = by_hand_sizes(side, hidden, classes)
     start_b2 = (sizes[0] + 1) * sizes[1] + sizes[1] * sizes[2]
     return count_parameters(list(sizes)), sum(sizes[1:]), start_b2
 
@@ -416,14 +425,16 @@ def _hint_parameters_by_hand(case, expected, got):
         return ("return three numbers: the number of parameters, the number of biases, and "
                 "the position in theta of the first bias of the second layer")
     total, biases, start = numbers
-    p, U1, U2, M = BY_HAND_SIZES
+    params = case.probe if case.probe is not None else parameters_by_hand_params(0)
+    p, U1, U2, M = by_hand_sizes(**params)
     if total != expected[0]:
         weights_only = p * U1 + U1 * U2 + U2 * M
         if total == weights_only:
             return "the total leaves out the biases: every unit of a hidden or output layer has one"
         if total == expected[0] + p:
             return "the input layer has no biases: its units are the pixels themselves"
-        if total in (count_parameters([28, U1, U2, M]), count_parameters([p, U1, U2, 1])):
+        if total in (count_parameters([int(params["side"]), U1, U2, M]),
+                     count_parameters([p, U1, U2, 1])):
             return ("the sizes were read wrongly: an image enters as the vector of all its "
                     "pixels, and there is one output per class")
         return "the total is off: for each layer, its weights plus its biases"
@@ -449,16 +460,12 @@ register(Check(
     judge=numbers_judge(0.0, PARAMETERS_BY_HAND_NAMES),  # counts are exact
     kind="by_hand",
     parts=PARAMETERS_BY_HAND_NAMES,
+    variant_params=parameters_by_hand_params,  # numbers of one's own
+    variant_key=PARAMS["parameters_by_hand"].assignment,
 ))
 
 
 # --- max_network: transfer, graded as a structure ----------------------------------------------
-MAX_PARAMS = [
-    (np.array([[1.0, 0.0], [-1.0, 0.0], [-1.0, 1.0]]), np.zeros(3)),  # x1+, x1-, (x2 - x1)+
-    (np.array([[1.0, -1.0, 1.0]]), np.zeros(1)),  # x1 + (x2 - x1)+ = max(x1, x2)
-]
-
-
 def relu_network_outputs(layers, X: np.ndarray) -> np.ndarray:
     """ReLU hidden layers, a linear output unit: one number per row of X."""
     Q = np.asarray(X, dtype=np.float64)
@@ -517,8 +524,9 @@ def _hint_max(case, expected, got):
 
 register(Check(
     name="max_network",
-    reference=lambda: Structure(MAX_PARAMS, "a ReLU network computing the larger of its two "
-                                            "inputs (its weights are not shown)"),
+    # no reference weights: the judge checks the maximum itself at the probe points
+    reference=lambda: Structure("a ReLU network computing the larger of its two inputs "
+                                "(its weights are not shown)"),
     public_cases=lambda: [Case((), "points of both signs and several scales",
                                probe=_max_probe_public())],
     hidden_cases=lambda rng: [Case((), "random points of every sign and scale, ties included",

@@ -9,6 +9,12 @@ process; the child receives only the inputs: arrays in an ``.npz`` (loaded with
 ``allow_pickle=False``) and plain numbers and strings in JSON. Draws that every
 submission of a batch shares (the public cases; hidden cases under a fixed seed) are
 computed once per batch (:func:`shared_draw`).
+
+A by-hand item with numbers of one's own (``Check.variant_params``) is drawn for the
+variant of the submission's student id (``Submission.student``, the folder's id; the
+notebook's ``STUDENT_ID`` is never trusted), and its references are that variant's
+answers. A notebook whose ``STUDENT_ID`` literal names an id of another variant is
+flagged: it worked on the numbers of another student id.
 """
 
 from __future__ import annotations
@@ -23,6 +29,11 @@ import numpy as np
 from course_nn.grading import get_check
 from course_nn.grading.core import Case, Check
 from course_nn.grading.hardened.model import CallJob, Context, Submission, TestJob
+from course_nn.grading.hardened.scan import student_id_literal
+from course_nn.grading.variant import variant_number
+
+#: The flag of a notebook that worked on another student id's numbers.
+OTHER_VARIANT = "worked on the numbers of another student id"
 
 
 @dataclass
@@ -75,20 +86,44 @@ def output_structure(obj: Any) -> Any:
     return "leaf"
 
 
-def _draw(check_name: str, hidden: bool, seed: int | None) -> DrawnCall:
+def _draw(check_name: str, hidden: bool, seed: int | None, variant: int = 0) -> DrawnCall:
     check = get_check(check_name)
-    cases = check.cases(hidden=hidden, seed=seed)
-    expected = [check.reference(*copy.deepcopy(case.args)) for case in cases]
+    cases = check.cases(hidden=hidden, seed=seed, variant=variant)
+    expected = [check.expected(case) for case in cases]
     return DrawnCall(check, hidden, seed if hidden else None, cases, expected)
 
 
-def shared_draw(ctx: Context, check_name: str, hidden: bool, seed: int | None) -> DrawnCall:
+def student_variant(check_name: str, student: str, ctx: Context) -> int:
+    """The variant of ``student`` (the submission's id) for ``check_name``: 0 for a check
+    without numbers of one's own, or when the class switch is off."""
+    check = get_check(check_name)
+    if check.variant_params is None:
+        return 0
+    return variant_number(check.variant_key, student, ctx.variants)
+
+
+def flag_other_variant(sub: Submission, ctx: Context, grade_id: str, check_name: str,
+                       variant: int) -> None:
+    """Flag the test when the notebook's ``STUDENT_ID`` literal names an id whose variant
+    of ``check_name`` is not ``variant`` (an empty or missing literal says nothing)."""
+    typed = student_id_literal(sub.notebook)
+    check = get_check(check_name)
+    if not typed or not typed.strip() or check.variant_params is None:
+        return
+    if variant_number(check.variant_key, typed, ctx.variants) != variant:
+        sub.flag_test(grade_id, f"{OTHER_VARIANT} (the notebook's STUDENT_ID is not this "
+                                "submission's id; graded on this submission's numbers)")
+        sub.flag(OTHER_VARIANT)
+
+
+def shared_draw(ctx: Context, check_name: str, hidden: bool, seed: int | None,
+                variant: int = 0) -> DrawnCall:
     """A draw every submission of the batch shares (public cases, or hidden ones under a
-    fixed seed): drawn and its references computed once; each submission gets its own
-    copy of the cases and references."""
-    key = (check_name, hidden, seed if hidden else None)
+    fixed seed; by-hand items per variant): drawn and its references computed once; each
+    submission gets its own copy of the cases and references."""
+    key = (check_name, hidden, seed if hidden else None, variant)
     if key not in ctx.drawn:  # two threads may both compute it: same values, no harm
-        ctx.drawn[key] = _draw(check_name, hidden, seed)
+        ctx.drawn[key] = _draw(check_name, hidden, seed, variant)
     item = ctx.drawn[key]
     return replace(item, cases=copy.deepcopy(item.cases), expected=copy.deepcopy(item.expected))
 
@@ -108,8 +143,10 @@ def draw_cases(sub: Submission, ctx: Context) -> None:
             try:
                 call_seed = call.seed if call.seed is not None else seed
                 fresh = call.hidden and call.seed is None and ctx.seed is None
-                item = (_draw(call.check, call.hidden, call_seed) if fresh
-                        else shared_draw(ctx, call.check, call.hidden, call_seed))
+                variant = student_variant(call.check, sub.student, ctx)
+                item = (_draw(call.check, call.hidden, call_seed, variant) if fresh
+                        else shared_draw(ctx, call.check, call.hidden, call_seed, variant))
+                flag_other_variant(sub, ctx, test.grade_id, call.check, variant)
                 packed = [[packer.pack(arg) for arg in case.args] for case in item.cases]
                 structures = [output_structure(e) for e in item.expected]
             except Exception as err:  # the reference or the generator failed

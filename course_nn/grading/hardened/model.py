@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from course_nn.grading.hardened.text import clean
+from course_nn.grading.variant import VariantSettings, current_settings
 
 if TYPE_CHECKING:  # types only: these modules import this one
     import numpy as np
@@ -90,6 +91,14 @@ class TestSpec:
     calls: tuple[CheckCall, ...]
     released_source: str
     problem: str | None = None  # why this cell cannot be graded here, if so
+    #: a plain test cell (no ``check(...)`` call, e.g. ``assert f(2) == 4``): the
+    #: instructor's source, hidden tests included, run in the child as nbgrader would
+    source: str = ""
+
+    @property
+    def plain(self) -> bool:
+        """Is this a plain nbgrader test cell, graded by running its source?"""
+        return not self.calls and self.problem is None
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,9 @@ class TestResult:
     #: the likely bug the judge named from the check's hints ("" if none): the class
     #: report counts these, never text found in a message
     diagnosis: str = ""
+    #: a by-hand item's wrong answer as short, cleaned text (e.g. "0.25, -1"), "" for
+    #: other items and right answers: the class report counts the frequent ones
+    answer: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,6 +164,19 @@ class CellStep:
     source: str
     kind: str = "cell"
     added: bool = False
+
+
+@dataclass(frozen=True)
+class TestCellStep:
+    """Run a plain test cell (the instructor's source) where nbgrader would: its outcome
+    is the answer record of test ``test`` (docs/grading.md, "Plain test cells")."""
+
+    __test__ = False  # not a pytest class
+
+    id: str
+    test: int
+    source: str
+    kind: str = "test"
 
 
 @dataclass(frozen=True)
@@ -199,7 +224,7 @@ class Job:
 
     :meth:`to_json` is the one serialisation; ``child.py`` reads exactly that."""
 
-    steps: list[CellStep | CollectStep] = field(default_factory=list)
+    steps: list[CellStep | CollectStep | TestCellStep] = field(default_factory=list)
     tests: list[TestJob] = field(default_factory=list)
     max_leaf_elements: int = 10_000_000
 
@@ -219,6 +244,9 @@ class Context:
     # draws every submission shares (public cases; hidden ones under a fixed seed), so
     # their references are computed once per batch (cases.shared_draw)
     drawn: dict = field(default_factory=dict, compare=False, repr=False)
+    # the class switch and salt of numbers of one's own (docs/exercise_items.md); by
+    # default the grader's environment (variant.SWITCH_VARIABLE, variant.SALT_VARIABLE)
+    variants: VariantSettings = field(default_factory=current_settings)
 
 
 @dataclass
@@ -274,6 +302,10 @@ class SubmissionResult:
     seconds: float = 0.0  # the whole submission in the grader
     child_seconds: float = 0.0  # of which the child ran (wall time, all attempts)
     peak_bytes: int = 0  # the most memory the child's whole tree used at once (cgroup)
+    #: when it was submitted (``timestamp.txt``), ISO 8601 in UTC, "" if unknown: kept
+    #: with the stored result; lateness is computed from it and the current deadline
+    #: (:mod:`.deadlines`)
+    submitted: str = ""
 
     @property
     def score(self) -> float:

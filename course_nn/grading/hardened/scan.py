@@ -28,7 +28,7 @@ import re
 from course_nn.grading import float_switches
 from course_nn.grading.core import REGISTRY
 from course_nn.grading.hardened import parsing
-from course_nn.grading.hardened.assignment import MAX_PARSE_CHARS
+from course_nn.grading.hardened.assignment import MAX_PARSE_CHARS, cell_source
 from course_nn.grading.hardened.model import Context, Submission, TestSpec
 from course_nn.grading.hardened.structure import tests_using
 
@@ -234,3 +234,37 @@ def scan_solutions(sub: Submission, ctx: Context) -> None:
         for finding in findings:
             for test in tests:
                 sub.flag_test(test, f"{finding} ({where})")
+
+
+#: The name of the notebook's student id (the cell under the setup cell).
+STUDENT_ID_NAME = "STUDENT_ID"
+
+
+def _id_literal(source: str) -> str | None:
+    """The last top-level ``STUDENT_ID = "..."`` string of one cell, or None."""
+    if len(source) > MAX_PARSE_CHARS or STUDENT_ID_NAME not in source:
+        return None
+    try:
+        tree = parsing.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    found = None
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and node.targets[0].id == STUDENT_ID_NAME
+                and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+            found = node.value.value
+    return found
+
+
+def student_id_literal(notebook: dict | None) -> str | None:
+    """The id the notebook says it worked for: the last ``STUDENT_ID = "..."`` string
+    literal of its code cells, read without running anything (None: no such literal, e.g.
+    an id read from the environment). Only compared, never trusted (docs/grading.md, 7)."""
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    found = None
+    for cell in cells if isinstance(cells, list) else []:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            literal = _id_literal(cell_source(cell))
+            found = literal if literal is not None else found
+    return found
