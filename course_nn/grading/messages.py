@@ -40,6 +40,16 @@ from course_nn.grading.core import (
 
 #: What a debugging item's answer hears when it behaves like the given function on a case.
 GIVEN_BEHAVIOUR = "behaves like the given function on this case"
+#: How an untouched stub (the released ``raise NotImplementedError()``) reads in both
+#: grading paths: the work was not attempted, which is not an error in the student's code.
+NOT_ATTEMPTED = "not attempted"
+
+
+def not_attempted(name: str) -> str:
+    """The hardened grader's message for a test whose function is still the released stub
+    (status ``error``, no points); it starts with :data:`NOT_ATTEMPTED`, which the
+    feedback page shows as the verdict."""
+    return f"{NOT_ATTEMPTED}: {name} is not implemented yet (it still raises NotImplementedError)"
 
 
 def case_header(check: Check, case: Case, number: int, total: int, hidden: bool,

@@ -11,6 +11,12 @@ Read as an ordered list of one-job steps (:func:`build_report`):
    ``diagnosis`` column, written from ``TestResult.diagnosis``; never text found in a
    message, which a student's exception can fill), counted per test over students: the
    misconceptions to address in the next lecture;
+3b. :func:`item_statistics`: per test, its difficulty (the share of students with full
+   marks) and discrimination (the item-rest correlation: the test's points against the
+   rest of the score; n/a without variance), and :func:`wrong_answers`: per by-hand item,
+   the wrong numbers students typed most often (``TestResult.answer`` from the grader's
+   result store, :func:`read_stored_tests`, which also counts the tests with flags: a
+   separate dimension from the status);
 4. :func:`similar_pairs`: near-identical solution code (names, comments, docstrings and
    layout normalised; :mod:`rapidfuzz`'s Indel similarity on the token sequence), a hint
    for a person and never a penalty. A notebook that cannot be read or tokenized (too
@@ -46,6 +52,9 @@ MAX_NOTEBOOK_BYTES = 4 * 1024 * 1024  # a submission's notebook read for similar
 MAX_CODE_CHARS = 200_000  # solution code tokenized per student, at most
 SIMILARITY_THRESHOLD = 0.9
 MAX_PAIRS_SHOWN = 50  # the most similar pairs listed on the page; the rest are counted
+MAX_WRONG_SHOWN = 5  # the most frequent wrong answers listed per by-hand item
+MAX_ANSWER_CHARS = 200  # of one stored answer (the grader keeps no more)
+MAX_RECORDS = 100_000  # stored results read, at most
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,8 @@ class SummaryRow:
     max_score: float
     flags: str
     feedback: str = ""  # the feedback page's file name, relative to ``feedback/``
+    late: str = ""  # how late ("2 days 3 hours"), "" on time (issue 23: deadlines)
+    penalty: float = 0.0  # the late penalty in points
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,43 @@ class ClassReport:
     #: (student, why) for each notebook left out of the similarity comparison
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     has_diagnoses: bool = True  # False: grades.csv has no diagnosis column (older grader)
+    items: list[ItemStats] = field(default_factory=list)
+    wrong: list[WrongAnswer] = field(default_factory=list)
+    #: per test, the students whose result has flags (whatever its status)
+    with_flags: Counter = field(default_factory=Counter)
+    stored: bool = False  # the grader's result store was read (flags, by-hand answers)
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    """How a test worked as an item over the class (classical test theory)."""
+
+    test: str
+    students: int
+    difficulty: float  # the share of students with full marks
+    discrimination: float | None  # item-rest correlation; None when either has no variance
+
+
+@dataclass(frozen=True)
+class WrongAnswer:
+    """A wrong answer to a by-hand item and the students who typed it."""
+
+    test: str
+    answer: str
+    students: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.students)
+
+
+@dataclass(frozen=True)
+class StoredTest:
+    """What the report takes from a stored result beyond grades.csv: per (student, test),
+    whether the test has flags and a by-hand item's wrong answer."""
+
+    flagged: bool
+    answer: str = ""
 
 
 class UnreadableNotebook(Exception):
@@ -145,8 +193,21 @@ def read_summary(path: Path) -> list[SummaryRow]:
     """Step 1b: ``summary.csv`` as typed rows (``feedback`` when the grader wrote it)."""
     with path.open(newline="", encoding="utf-8", errors="replace") as fh:
         return [SummaryRow(_plain(r["student"]), _float(r["score"]), _float(r["max_score"]),
-                           r.get("flags") or "", _plain(r.get("feedback") or ""))
+                           r.get("flags") or "", _plain(r.get("feedback") or ""),
+                           _plain(r.get("late") or ""), _float(r.get("penalty") or "0"))
                 for r in csv.DictReader(fh)]
+
+
+def late_section(summary: list[SummaryRow]) -> str:
+    """The late submissions: how many, the penalties' total, and who (issue 23)."""
+    late = [r for r in summary if r.late]
+    if not late:
+        return "<p>No late submissions.</p>"
+    e = html.escape
+    total = sum(r.penalty for r in late)
+    rows = [(e(r.student), e(r.late), f"{r.penalty:g}") for r in late]
+    return (f"<p>{len(late)} late submission(s); late penalties {total:g} points in total.</p>"
+            + _table(("student", "late", "penalty"), rows, "Late submissions"))
 
 
 def status_shares(rows: list[GradeRow]) -> dict[str, Counter]:
@@ -171,6 +232,102 @@ def diagnosis_counts(rows: list[GradeRow]) -> list[Diagnosis]:
         students[(row.test, row.diagnosis.strip())].add(row.student)
     found = [Diagnosis(test, text, tuple(sorted(who))) for (test, text), who in students.items()]
     return sorted(found, key=lambda d: (-d.count, d.test, d.text))
+
+
+def _pearson(x: list[float], y: list[float]) -> float | None:
+    """The correlation of ``x`` and ``y``; None when either has no variance."""
+    import numpy as np
+
+    a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return None
+    a, b = a - a.mean(), b - b.mean()
+    return float((a @ b) / np.sqrt((a @ a) * (b @ b)))
+
+
+def item_statistics(rows: list[GradeRow]) -> list[ItemStats]:
+    """Step 3b: per test (first-seen order), difficulty and discrimination over the
+    students who have a row for it.
+
+    Difficulty is the share of those students with full marks on the test (1: everyone,
+    0: no one). Discrimination is the item-rest correlation: the Pearson correlation of
+    the test's points with the student's total *without* that test, so a test does not
+    correlate with itself; None (n/a) when the test's points or the rests do not vary."""
+    totals: dict[str, float] = defaultdict(float)
+    per_test: dict[str, dict[str, GradeRow]] = {}
+    for row in rows:
+        totals[row.student] += row.points
+        per_test.setdefault(row.test, {})[row.student] = row
+    found = []
+    for test, by_student in per_test.items():
+        students = sorted(by_student)
+        points = [by_student[s].points for s in students]
+        full = sum(r.max_points > 0 and r.points >= r.max_points for r in by_student.values())
+        rest = [totals[s] - p for s, p in zip(students, points, strict=True)]
+        found.append(ItemStats(test, len(students), full / len(students), _pearson(points, rest)))
+    return found
+
+
+def read_stored_tests(graded: Path) -> dict[tuple[str, str], StoredTest] | None:
+    """Step 1c: per (student, test), the flags and by-hand answer of the grader's result
+    store (``graded/results/*.json``, :mod:`course_nn.grading.hardened.store`); None
+    when there is no store. Each record is read under the store's size cap, without
+    following links; one that is not a record's shape is skipped; every text is cleaned
+    and cut, and escaped when rendered."""
+    from course_nn.grading.hardened.load import read_limited
+    from course_nn.grading.hardened.store import FOLDER, FORMAT, MAX_RECORD_BYTES
+    from course_nn.grading.hardened.text import clean
+
+    folder = graded / FOLDER
+    if folder.is_symlink() or not folder.is_dir():
+        return None
+    found: dict[tuple[str, str], StoredTest] = {}
+    for path in sorted(folder.glob("*.json"))[:MAX_RECORDS]:
+        try:
+            record = json.loads(read_limited(path, MAX_RECORD_BYTES))
+            result = record["result"] if record.get("format") == FORMAT else None
+            if not isinstance(result, dict) or not isinstance(result.get("tests"), list):
+                continue
+            student = clean(result["student"], 200)
+            for test in result["tests"]:
+                answer = test.get("answer", "")
+                found[(student, clean(test["test"], 200))] = StoredTest(
+                    bool(test.get("flags")) and isinstance(test.get("flags"), list),
+                    clean(answer, MAX_ANSWER_CHARS) if isinstance(answer, str) else "")
+        except Exception:  # noqa: BLE001 (a damaged record: the grader warns about it)
+            continue
+    return found
+
+
+def flag_counts(rows: list[GradeRow], stored: dict[tuple[str, str], StoredTest] | None
+                ) -> Counter:
+    """Per test, the students whose result has flags, whatever its status (an ``error``
+    with flags counts); without a store, the ``flagged`` statuses (passed with flags)."""
+    counts: Counter = Counter()
+    for row in rows:
+        item = stored.get((row.student, row.test)) if stored is not None else None
+        if (item.flagged if item is not None else row.status == "flagged"):
+            counts[row.test] += 1
+    return counts
+
+
+def wrong_answers(rows: list[GradeRow], stored: dict[tuple[str, str], StoredTest] | None,
+                  shown: int = MAX_WRONG_SHOWN) -> list[WrongAnswer]:
+    """Step 3b: per by-hand item (the tests with a stored answer), its ``shown`` most
+    frequent wrong answers with the students who gave them, tests in first-seen order.
+    Only a failed row's stored answer counts (the grader keeps none for a right one)."""
+    if not stored:
+        return []
+    students: dict[str, dict[str, set[str]]] = {}
+    for row in rows:
+        item = stored.get((row.student, row.test))
+        if row.status == "failed" and item is not None and item.answer.strip():
+            students.setdefault(row.test, {}).setdefault(item.answer, set()).add(row.student)
+    found = []
+    for test, answers in students.items():
+        ranked = sorted(answers.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:shown]
+        found += [WrongAnswer(test, answer, tuple(sorted(who))) for answer, who in ranked]
+    return found
 
 
 def read_solution_code(notebook: Path) -> str:
@@ -286,6 +443,21 @@ def _png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def histogram_edges(top: float, most: int = 20) -> list[float]:
+    """Bin edges of the score histogram, so that full marks have a bin of their own.
+
+    Whole-point scores up to ``most`` points: one bin per score, centred on it (``-0.5 ..
+    top + 0.5``), so 13 / 13 and 12 / 13 are two bars. Otherwise ``most`` equal bins
+    over ``[0, top)`` and one more, as wide, from ``top``: only full marks fall in it
+    (a plain ``range=(0, top)`` closes its last bin at ``top`` and mixes them in)."""
+    import numpy as np
+
+    if float(top).is_integer() and top <= most:
+        return [k - 0.5 for k in range(int(top) + 2)]
+    width = top / most
+    return [float(x) for x in np.linspace(0.0, top, most + 1)] + [top + width]
+
+
 def score_histogram(summary: list[SummaryRow]) -> str:
     """The score distribution as a base64 PNG."""
     import matplotlib
@@ -295,7 +467,7 @@ def score_histogram(summary: list[SummaryRow]) -> str:
 
     top = max((r.max_score for r in summary), default=1.0) or 1.0
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.hist([r.score for r in summary], bins=min(20, max(int(top), 1)), range=(0, top),
+    ax.hist([r.score for r in summary], bins=histogram_edges(top),
             color="#0072B2", edgecolor="black", hatch="//")
     ax.set_xlabel("autograded score")
     ax.set_ylabel("students")
@@ -345,10 +517,12 @@ def build_report(assignment: str, graded: Path, submitted: Path | None = None,
                      for row in summary if row.student in folders}
     tokens, unreadable = read_tokens(notebooks)
     ungradable = sorted({r.student for r in rows if r.status == "ungradable"})
+    stored = read_stored_tests(graded)
     return ClassReport(assignment, summary, status_shares(rows), diagnosis_counts(rows),
                        token_pairs(tokens, baseline), [r for r in summary if r.flags],
                        ungradable, sorted(unreadable),
-                       has_diagnosis_column(graded / "grades.csv"))
+                       has_diagnosis_column(graded / "grades.csv"), item_statistics(rows),
+                       wrong_answers(rows, stored), flag_counts(rows, stored), stored is not None)
 
 
 def _table(head: tuple[str, ...], rows: list[tuple[str, ...]], caption: str) -> str:
@@ -361,7 +535,16 @@ def render_html(report: ClassReport) -> str:
     """Step 5: the page (offline: no external resource; every text escaped)."""
     e = html.escape
     n = len(report.summary)
-    shares = [(e(t), *(str(c[s]) for s in STATUS_ORDER)) for t, c in report.shares.items()]
+    shares = [(e(t), *(str(c[s]) for s in STATUS_ORDER), str(report.with_flags[t]))
+              for t, c in report.shares.items()]
+    items = [(e(i.test), str(i.students), f"{i.difficulty:.2f}",
+              "n/a" if i.discrimination is None else f"{i.discrimination:.2f}")
+             for i in report.items]
+    wrong = [(e(w.test), f"<code>{e(w.answer)}</code>", str(w.count), e(", ".join(w.students)))
+             for w in report.wrong]
+    no_wrong = ("<p>No wrong by-hand answer was stored.</p>" if report.stored else
+                "<p>No result store next to grades.csv (graded/&lt;a&gt;/results/): grade "
+                "again to count the wrong by-hand answers and the tests with flags.</p>")
     diag = [(str(d.count), e(d.test), e(d.text), e(", ".join(d.students))) for d in report.diagnoses]
     pairs = [(f"{p.similarity:.3f}", e(p.first), e(p.second))
              for p in report.pairs[:MAX_PAIRS_SHOWN]]
@@ -396,7 +579,20 @@ img{{max-width:100%}}
 <img src="data:image/png;base64,{score_histogram(report.summary)}" alt="{e(hist_alt)}">
 <h2>Results per test</h2>
 <img src="data:image/png;base64,{status_chart(report.shares)}" alt="{e(chart_alt)}">
-{_table(("test", *STATUS_ORDER), shares, "Students per test and status")}
+{_table(("test", *STATUS_ORDER, "with flags"), shares, "Students per test and status; "
+        "flagged: passed, held for a look; with flags: results with any flag, whatever "
+        "their status")}
+<h2>Item statistics</h2>
+<p>Difficulty: the share of students with full marks on the test. Discrimination: the
+correlation of the test's points with the rest of the student's score (item-rest); near
+0 or negative, the test does not separate strong from weak work (n/a: no variance).</p>
+{_table(("test", "students", "difficulty", "discrimination"), items,
+        "Difficulty and discrimination per test") if items else "<p>No tests.</p>"}
+<h2>Frequent wrong by-hand answers</h2>
+<p>The numbers students typed for the by-hand items, most frequent wrong answer first
+(at most {MAX_WRONG_SHOWN} per item).</p>
+{_table(("test", "answer", "students", "who"), wrong, "Wrong by-hand answers, most frequent "
+        "first") if wrong else no_wrong}
 <h2>Most frequent likely bugs</h2>
 <p>What the checks diagnosed, counted over students: the misconceptions worth a word in the
 next lecture.</p>
@@ -414,6 +610,8 @@ for a person to look at, never a penalty: short exercises have few right answers
 <h2>Flags and ungradable submissions</h2>
 {_table(("student", "flags"), flags, "Flagged submissions") if flags else "<p>No flags.</p>"}
 <p>Ungradable: {e(", ".join(report.ungradable)) or "none"}.</p>
+<h2>Late submissions</h2>
+{late_section(report.summary)}
 <h2>Students</h2>
 {_table(("student", "score"), students, "Every student, with a link to their feedback")}
 </main></body></html>
@@ -429,7 +627,9 @@ def write_report(report: ClassReport, graded: Path) -> Path:
     return page
 
 
-__all__ = ["ClassReport", "Diagnosis", "GradeRow", "Pair", "SummaryRow", "UnreadableNotebook",
-           "build_report", "diagnosis_counts", "normalised_tokens", "read_grades",
+__all__ = ["ClassReport", "Diagnosis", "GradeRow", "ItemStats", "Pair", "StoredTest",
+           "SummaryRow", "UnreadableNotebook", "WrongAnswer", "build_report", "diagnosis_counts",
+           "flag_counts", "histogram_edges", "item_statistics", "normalised_tokens",
+           "read_grades", "read_stored_tests",
            "read_solution_code", "read_summary", "read_tokens", "render_html", "similar_pairs",
-           "solution_code", "status_shares", "token_pairs", "write_report"]
+           "solution_code", "status_shares", "token_pairs", "write_report", "wrong_answers"]

@@ -4,9 +4,10 @@ Book: none (instructor tooling); docs/grading.md, "The pipeline" (read once per 
 
 The instructor notebook (``solutions/<a>/<a>.ipynb``) is the only authority: which
 cells exist (by nbgrader ``grade_id``), their points, and the ``check(...)`` calls of
-each grade cell, including the hidden ones. When only a released notebook is at hand
-(a student's CI), every public call gets a hidden twin: hidden cases are drawn at
-grading time, so they need no secret.
+each grade cell, including the hidden ones; a grade cell with no ``check(...)`` call is
+a plain test cell whose source (hidden tests included) the child runs. When only a
+released notebook is at hand (a student's CI), every public call gets a hidden twin:
+hidden cases are drawn at grading time, so they need no secret.
 """
 
 from __future__ import annotations
@@ -132,12 +133,17 @@ def _cell_spec(index: int, cell: dict[str, Any]) -> CellSpec:
 
 
 def _test_spec(cell: CellSpec) -> TestSpec:
+    """A grade cell with ``check(...)`` calls is graded by the checks; one without (a
+    plain nbgrader test cell: ``assert f(2) == 4``) is run in the child as nbgrader
+    would run it, hidden tests included (its ``source``)."""
     try:
         calls = check_calls(cell.source)
-        problem = None if calls else "no check(...) call: grade this cell with nbgrader"
+        problem = None
     except SpecError as err:
         calls, problem = (), str(err)
-    return TestSpec(cell.grade_id or "", cell.points, calls, strip_hidden(cell.source), problem)
+    plain = "" if calls or problem else cell.source
+    return TestSpec(cell.grade_id or "", cell.points, calls, strip_hidden(cell.source), problem,
+                    plain)
 
 
 def _with_hidden_twins(test: TestSpec) -> TestSpec:

@@ -13,7 +13,8 @@ It imports only the standard library until the sandbox is closed, never ``course
    ``course_nn``;
 3. run the cells (instructor setup cells, the student's solution cells and the cells
    the student added, in notebook order) in one namespace, each in its own ``try``,
-   and collect the graded functions;
+   and collect the graded functions; a plain test cell (the instructor's ``assert``
+   cell) runs in its place too and its outcome is saved at once as its test's record;
 4. call each graded function on each case (under ``np.errstate(... "raise")`` when the
    check promises no overflow) and save its outputs, split as the reference's output
    is (one array, or a tuple of them), to ``RW/out/test_<t>.npz`` (no pickles) plus a
@@ -242,8 +243,35 @@ def write_json(path, data):
 
 
 # --- running -----------------------------------------------------------------------
-def run_cells(job, namespace, progress, skip):
-    """Child step 3: run every cell; collectors record the graded functions (or why not)."""
+def save_record(out, index, record, saved, np):
+    """``out/test_<index>.npz`` and ``.json``: one test's answers, each file atomic."""
+    path = os.path.join(out, f"test_{index}")
+    np.savez(path + ".tmp.npz", **saved)
+    os.replace(path + ".tmp.npz", path + ".npz")
+    write_json(path + ".json", record)
+
+
+def run_test_cell(step, namespace):
+    """Run a plain test cell as nbgrader runs it: it passes when nothing is raised.
+
+    The record says what was raised and on which line of the test cell (``line``, 0 when
+    no frame of the test cell is on the traceback), so the parent can tell a public
+    line from a hidden test without the child knowing which is which."""
+    filename = f"<test {step['id']}>"
+    try:
+        exec(compile(step["source"], filename, "exec"), namespace)
+    except BaseException as err:  # noqa: BLE001 (SystemExit, KeyboardInterrupt too)
+        lines = [f.lineno for f in traceback.extract_tb(err.__traceback__)
+                 if f.filename == filename]
+        if isinstance(err, SyntaxError) and err.filename == filename:
+            lines.append(err.lineno or 0)
+        return {"exception": describe(err), "line": lines[-1] if lines else 0}
+    return {"passed": True}
+
+
+def run_cells(job, namespace, progress, skip, out=None, np=None):
+    """Child step 3: run every cell; collectors record the graded functions (or why not);
+    a plain test cell's outcome is saved to ``out`` as soon as it is known."""
     errors, functions = {}, {}
     for index, step in enumerate(job["steps"]):
         progress.send(f"S {index}")
@@ -255,6 +283,10 @@ def run_cells(job, namespace, progress, skip):
                 exec(code, namespace)
             except BaseException as err:  # noqa: BLE001 (SystemExit, KeyboardInterrupt too)
                 errors[str(index)] = describe(err)
+        elif step["kind"] == "test":
+            outcome = run_test_cell(step, namespace)
+            if out is not None:
+                save_record(out, step["test"], {"calls": [], "cell": outcome}, {}, np)
         else:
             for number, expr in enumerate(step["exprs"]):
                 try:
@@ -352,10 +384,7 @@ def run_test(job, test, functions, arrays, np, out):
             if "exception" in record:
                 break  # the first exception decides the test: skip the remaining cases
         result["calls"].append({"cases": records})
-    path = os.path.join(out, f"test_{test['index']}")
-    np.savez(path + ".tmp.npz", **saved)
-    os.replace(path + ".tmp.npz", path + ".npz")
-    write_json(path + ".json", result)
+    save_record(out, test["index"], result, saved, np)
 
 
 def main(control, rw, uid, progress_fd):
@@ -374,13 +403,15 @@ def main(control, rw, uid, progress_fd):
         arrays = {key: data[key] for key in data.files}
     progress.send(f"R {abi}")
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
-    errors, functions = run_cells(job, namespace, progress, set(job["skip_steps"]))
+    errors, functions = run_cells(job, namespace, progress, set(job["skip_steps"]), out, np)
     write_json(os.path.join(out, "cells.json"), errors)
+    test_cells = {step["test"] for step in job["steps"] if step["kind"] == "test"}
     for test in job["tests"]:
         if test["index"] in job["skip_tests"]:
             continue
         progress.send(f"T {test['index']}")
-        run_test(job, test, functions, arrays, np, out)
+        if test["index"] not in test_cells:  # a test cell's record was saved in its step
+            run_test(job, test, functions, arrays, np, out)
     progress.send("D")
 
 

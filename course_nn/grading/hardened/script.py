@@ -8,7 +8,10 @@ the cells the student added (each after the instructor cell it follows in the
 student's notebook, so a helper defined in an added cell is there when the solution
 needs it, as under nbgrader), and for each grade cell a *collector* that only looks
 up the functions its ``check(...)`` calls name. The checks themselves never run in
-the child. The instructor's ordinary cells (plots, exploration) are not run.
+the child. A plain test cell (no ``check(...)`` call) runs instead, where nbgrader runs
+it: the instructor's source (never the student's copy), with its hidden tests unless
+this is the student's self-check; it is an instructor step with its own timeout.
+The instructor's ordinary cells (plots, exploration) are not run.
 Added cells are marked (``CellStep.added``): they share one time allowance
 (``sandbox.Limits.added_allowance``) and never grow the submission's budget.
 """
@@ -20,7 +23,15 @@ import re
 
 from course_nn.grading.hardened import parsing
 from course_nn.grading.hardened.assignment import MAX_PARSE_CHARS
-from course_nn.grading.hardened.model import CellStep, CollectStep, Context, Job, Submission
+from course_nn.grading.hardened.model import (
+    CellStep,
+    CollectStep,
+    Context,
+    Job,
+    Submission,
+    TestCellStep,
+    TestSpec,
+)
 
 MAGIC = re.compile(r"^\s*(%|!)")
 
@@ -56,11 +67,18 @@ def without_magics(source: str) -> str:
                      for line in source.splitlines())
 
 
+def test_cell_step(test: TestSpec, index: int, hidden: bool) -> TestCellStep:
+    """The step that runs a plain test cell: the instructor's source, hidden test blocks
+    kept for grading (``hidden``) and stripped for the student's self-check."""
+    source = test.source if hidden else test.released_source
+    return TestCellStep(test.grade_id, index, without_magics(source))
+
+
 def build_job(sub: Submission, ctx: Context) -> None:
     """The child's steps: cells to run and collectors, in the instructor's order, with
     the student's added cells after the instructor cell they follow."""
     spec = ctx.spec
-    steps: list[CellStep | CollectStep] = []
+    steps: list[CellStep | CollectStep | TestCellStep] = []
     tests = {t.grade_id: i for i, t in enumerate(spec.tests)}
     added: dict[str | None, list] = {}
     for cell in sub.added_cells:
@@ -78,8 +96,9 @@ def build_job(sub: Submission, ctx: Context) -> None:
             steps.append(CellStep(cell.grade_id, without_magics(sub.solution_sources[cell.grade_id])))
         elif cell.role == "test":
             test = spec.tests[tests[cell.grade_id]]
-            steps.append(CollectStep(cell.grade_id, tests[cell.grade_id],
-                                     tuple(call.expr for call in test.calls)))
+            steps.append(test_cell_step(test, tests[cell.grade_id], ctx.hidden) if test.plain
+                         else CollectStep(cell.grade_id, tests[cell.grade_id],
+                                          tuple(call.expr for call in test.calls)))
         if cell.grade_id is not None:
             run_added(cell.grade_id)
     sub.job = Job(steps)
