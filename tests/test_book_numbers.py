@@ -45,6 +45,7 @@ CITED: dict[str, dict[str, str]] = {
     },
     "ch06_backprop": {},
     "ch07_lab_digits": {},
+    "ch08_workflow": {},
 }
 
 FENCE = re.compile(r"^(```|~~~).*?^\1\s*$", re.S | re.M)

@@ -245,7 +245,9 @@ def test_every_check_declares_a_kind_that_fits_the_readme_table():
         own = REGISTRY[name].kind
         assert own in KINDS, name
         assert own == kind or (own == "structure" and kind in ("implement", "transfer")), name
-    assert set(_by_kind("structure")) == {"boolean_nor", "xnor_network", "max_network"}
+    assert set(_by_kind("structure")) == {"boolean_nor", "parity_network", "max_network",
+                                          "initial_loss_check", "overfit_tiny_batch",
+                                          "tune_and_train"}
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
@@ -336,10 +338,33 @@ def test_debugging_hints_never_name_the_planted_bug(name):
         assert not re.search(r"given|planted|still", text, re.I), text
 
 
-@pytest.mark.parametrize("name", _by_kind("structure"))
+def right_answer(name: str):
+    """The first right answer of ``name`` in its chapter's table, as a function (for the
+    items whose reference is no answer: a structure's description without weights, or a
+    re-run item whose judge wants what the student returns, not what the reference does)."""
+    import importlib
+
+    for chapter in range(1, 9):
+        table = importlib.import_module(f"tests.test_checks_ch{chapter:02d}").ITEMS
+        for item in table:
+            if item.check == name:
+                namespace = {"np": np}
+                exec(item.right[0], namespace)  # noqa: S102 (the tests' own answer)
+                return namespace[name]
+    raise KeyError(name)
+
+
+def _right_weights(name: str):
+    """The weights of the first right answer of structure ``name`` (no arguments)."""
+    return right_answer(name)()
+
+
+@pytest.mark.parametrize("name", [n for n in _by_kind("structure") if not REGISTRY[n].arg_names])
 def test_a_structure_failure_shows_no_reference_weights(name):
     spec = REGISTRY[name]
-    weights = spec.reference().params
+    weights = getattr(spec.reference(), "params", None)
+    if weights is None:  # a description without weights: compare with a right answer's
+        weights = _right_weights(name)
     zeros = [(np.zeros((1, 2)), np.zeros(1))]
     for path, message in [("notebook", notebook_message(name, lambda: zeros)),
                           ("hardened", judged_message(spec, zeros))]:

@@ -11,6 +11,9 @@ from course_nn.grading import REGISTRY, check
 pytestmark = pytest.mark.grading
 NAMES = sorted(REGISTRY)
 SEEDS = (0, 1, 2)
+#: Items whose reference is not an answer: the judge re-runs what the student returns (a
+#: model and its held-out probabilities), so a right answer from the table stands in.
+RE_RUN = {"torch_train_and_predict"}
 
 
 def test_every_chapter_registers_checks():
@@ -20,8 +23,19 @@ def test_every_chapter_registers_checks():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_reference_passes_public_and_hidden_cases(name, capsys):
-    """Does the reference pass its public cases and hidden cases drawn with several seeds?"""
+    """Does the reference pass its public cases and hidden cases drawn with several seeds?
+
+    A structure's reference is a description without weights (no answer is stored where a
+    student can import it), and a re-run item's reference is no answer either: a right
+    answer from its chapter's table stands in for them."""
     reference = REGISTRY[name].reference
+    if REGISTRY[name].kind == "structure" and REGISTRY[name].arg_names:
+        pytest.skip("a re-run item built on the notebook's other cells (ex08): its table's "
+                    "right answers pass in the notebook in tests/test_checks_ch08.py")
+    if REGISTRY[name].kind == "structure" or name in RE_RUN:
+        from tests.test_hints import right_answer
+
+        reference = right_answer(name)
     check(name, reference)
     for seed in SEEDS:
         check(name, reference, hidden=True, seed=seed)

@@ -7,6 +7,7 @@ from course_nn.datasets.digits import load_digits, load_digits_split, train_test
 from course_nn.datasets.idx import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist, read_idx
 from course_nn.datasets.synthetic import RegressionData, make_linear_regression
 from course_nn.datasets.toy import TOY_CLASS_NAMES, make_three_class_toy, make_two_class_toy
+from course_nn.datasets.workflow import load_capstone_data, make_disc_in_noise
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -16,7 +17,9 @@ __all__ = [
     "TOY_CLASS_NAMES",
     "RegressionData",
     "load_digits",
+    "load_capstone_data",
     "load_digits_split",
+    "make_disc_in_noise",
     "make_linear_regression",
     "make_three_class_toy",
     "make_two_class_toy",
