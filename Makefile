@@ -64,10 +64,11 @@ student-release: $(STAMP) $(if $(filter for-credit,$(MODE)),book)  ## student bu
 grade: $(STAMP)  ## grade submitted/<student>/<assignment>/ with the hardened grader: make grade A=ex01_linear_regression
 	$(BIN)/course-nn grade $(A)
 
-bench: $(STAMP)  ## benchmarks (print figures): grading throughput vs nbgrader, a class of 1,000 (overhead, report), digits vs PyTorch and scikit-learn
+bench: $(STAMP)  ## benchmarks (print figures): grading throughput vs nbgrader, a class of 1,000 (overhead, report), digits vs PyTorch and scikit-learn, each exercise notebook's time vs book ch01
 	$(PY) benchmarks/grading.py
 	$(PY) benchmarks/class_scale.py --n 1000
 	$(PY) benchmarks/digits.py
+	$(PY) benchmarks/notebooks.py
 
 clean: book-clean
 	rm -rf $(VENV) .pytest_cache .hypothesis

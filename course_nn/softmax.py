@@ -116,41 +116,6 @@ def log_softmax(Z: ArrayLike, axis: int = -1) -> Array:
 
 
 
-def masked_softmax(Z: ArrayLike, allowed: ArrayLike) -> Array:
-    r"""Softmax of each row over its allowed classes only; the other classes get exactly 0.
-
-    Parameters
-    ----------
-    Z : array of shape (n, M)
-        Finite logits, one row per sample.
-    allowed : bool array of shape (n, M)
-        Which classes are possible for each sample; every row allows at least one.
-
-    Returns
-    -------
-    A : array of shape (n, M)
-        Each row a distribution over that row's allowed classes, in the order of ``Z``.
-
-    Math
-    ----
-    :math:`a_m = e^{z_m} / \sum_{k \in S} e^{z_k}` for :math:`m \in S`, else 0: the
-    model's probabilities conditioned on :math:`y \in S`, :math:`p(y = m \mid
-    \mathbf x)/\sum_{k \in S} p(y = k \mid \mathbf x)`. The shift that keeps it exact is
-    the largest *allowed* logit of the row: shifting by the largest logit of all could
-    make every allowed exponential underflow to 0 (Exercise 4's debugging item).
-    """
-    Z = as_float_array(Z, "Z", ndim=(2,))
-    mask = np.asarray(allowed)
-    if mask.shape != Z.shape or mask.dtype != np.bool_:
-        raise ValueError(f"allowed must be a bool array of Z's shape {Z.shape}, "
-                         f"got {mask.dtype} of shape {mask.shape}")
-    if not np.all(mask.any(axis=1)):
-        raise ValueError("every row of allowed must allow at least one class")
-    if not np.all(np.isfinite(Z[mask])):
-        raise ValueError("the allowed logits must be finite")
-    top = np.max(np.where(mask, Z, -np.inf), axis=1, keepdims=True)
-    E = np.where(mask, np.exp(np.where(mask, Z, top) - top), 0.0)  # every exponent <= 0
-    return E / np.sum(E, axis=1, keepdims=True)
 
 def one_hot(y: ArrayLike, num_classes: int) -> Array:
     r"""One-hot targets: row i has a 1 in column ``y[i]`` and 0 elsewhere.

@@ -23,13 +23,15 @@ Hints name the symptom and the concept, never the code (``tests/test_hints.py``)
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
+from course_nn._validate import as_float_array
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.compare import same_answer as _same
 from course_nn.grading.compare import same_answer as _same_parts
 from course_nn.grading.core import Case, Check, given_function, numbers_judge, register
 from course_nn.losses import smoothed_targets, softmax_cross_entropy
-from course_nn.softmax import log_softmax, masked_softmax, one_hot, softmax
+from course_nn.softmax import log_softmax, one_hot, softmax
 
 
 def _naive_softmax(Z, axis):
@@ -218,6 +220,45 @@ register(Check(
 
 
 # --- masked_softmax: a given function with a planted bug, repaired by the student ----------
+# The repaired function lives here, on the grader's side: a student importing course_nn
+# cannot read it (tests/test_book_leaks.py).
+
+def masked_softmax_reference(Z: ArrayLike, allowed: ArrayLike) -> NDArray[np.float64]:
+    r"""Softmax of each row over its allowed classes only; the other classes get exactly 0.
+
+    Parameters
+    ----------
+    Z : array of shape (n, M)
+        Finite logits, one row per sample.
+    allowed : bool array of shape (n, M)
+        Which classes are possible for each sample; every row allows at least one.
+
+    Returns
+    -------
+    A : array of shape (n, M)
+        Each row a distribution over that row's allowed classes, in the order of ``Z``.
+
+    Math
+    ----
+    :math:`a_m = e^{z_m} / \sum_{k \in S} e^{z_k}` for :math:`m \in S`, else 0: the
+    model's probabilities conditioned on :math:`y \in S`, :math:`p(y = m \mid
+    \mathbf x)/\sum_{k \in S} p(y = k \mid \mathbf x)`. The shift that keeps it exact is
+    the largest *allowed* logit of the row: shifting by the largest logit of all could
+    make every allowed exponential underflow to 0.
+    """
+    Z = as_float_array(Z, "Z", ndim=(2,))
+    mask = np.asarray(allowed)
+    if mask.shape != Z.shape or mask.dtype != np.bool_:
+        raise ValueError(f"allowed must be a bool array of Z's shape {Z.shape}, "
+                         f"got {mask.dtype} of shape {mask.shape}")
+    if not np.all(mask.any(axis=1)):
+        raise ValueError("every row of allowed must allow at least one class")
+    if not np.all(np.isfinite(Z[mask])):
+        raise ValueError("the allowed logits must be finite")
+    top = np.max(np.where(mask, Z, -np.inf), axis=1, keepdims=True)
+    E = np.where(mask, np.exp(np.where(mask, Z, top) - top), 0.0)  # every exponent <= 0
+    return E / np.sum(E, axis=1, keepdims=True)
+
 #: The version the student is given: it shifts each row by its largest logit over *all*
 #: classes, so when an excluded class's logit is far above every allowed one, every allowed
 #: exponential underflows, and the tiny constant that guards the division turns the 0/0
@@ -289,7 +330,7 @@ def _hint_masked(case, expected, got):
 
 register(Check(
     name="masked_softmax",
-    reference=masked_softmax,
+    reference=masked_softmax_reference,
     public_cases=_masked_public,
     hidden_cases=_masked_hidden,
     arg_names=("Z", "allowed"),
