@@ -168,3 +168,18 @@ def test_a_renamed_student_is_flagged_with_the_folder_name_escaped(tmp_path):
     assert "<img" not in page and html.escape(XSS) in page
     assert {r["student"] for r in csv.DictReader(io.StringIO(files["grades.csv"].decode()))} \
         == {"alice", hostile.student}
+
+
+def test_an_unsafe_folder_name_is_named_in_a_warning_with_its_id(tmp_path):
+    """Does `course-nn grade` tell the instructor to rename a folder whose raw name
+    nbgrader's pages would print (and not one that is its own id)?"""
+    from course_nn.grading.hardened.grade import unsafe_folder_warnings
+    from course_nn.grading.hardened.pipeline import discover
+
+    for name in ("alice", '<img src=x onerror="window.__xss=1">'):
+        (tmp_path / name / "a1").mkdir(parents=True)
+    warnings = unsafe_folder_warnings(discover(tmp_path, "a1"))
+    hostile = text.student_id('<img src=x onerror="window.__xss=1">')
+    assert len(warnings) == 1
+    assert f"is graded as {hostile!r}; rename it to {hostile}" in warnings[0]
+    assert "before opening formgrader" in warnings[0]

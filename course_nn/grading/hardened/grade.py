@@ -127,6 +127,7 @@ def grade_assignment(
                            notes, sorted(r.student for r in results))
     out = Path(out) if out else info.root / "graded" / assignment
     stored, notes = read_store(store_folder(out), spec)
+    notes += unsafe_folder_warnings(students)
     digests = {s: submission_digest(f) for s, f in students}
     instructor = notebook_digest(spec)
     due = {s for s, _ in students
@@ -177,6 +178,16 @@ def select(found: list[tuple[str, Path]], only: list[str], submitted: Path
                            "summary.csv)")
     wanted = set(only)
     return [(s, f) for s, f in found if s in wanted]
+
+
+def unsafe_folder_warnings(students: list[tuple[str, Path]]) -> list[str]:
+    """One warning per student folder whose name is not its id: nbgrader's own pages list
+    the folders of ``submitted/`` by their raw names and print them unescaped, so such a
+    folder must be renamed to its id before formgrader is opened."""
+    return [f"warning: the folder {clean(folder.parent.name, 200)!r} is graded as {sid!r}; "
+            f"rename it to {sid} (or collect with `course-nn collect`) before opening "
+            "formgrader, which shows folder names as they are"
+            for sid, folder in students if folder.parent.name != sid]
 
 
 def load_assignment(assignment: str, course: Path = Path("."), source: Path | None = None
