@@ -43,9 +43,24 @@ def nbgrader_meta(cell) -> dict:
 IDIOMS = frozenset({"for _ in range(epochs):", "optimiser.zero_grad()", "torch.manual_seed(0)"})
 
 
+def given_lines(name: str) -> set[str]:
+    """Every line the instructor hands out as it is: the notebook's text outside solution
+    regions, hidden tests and model answers (a debugging item's given function shares most
+    lines with its repair; those lines are the task, not a leak)."""
+    given = set()
+    for cell in read(solution_path(name)).cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("solution") and cell.cell_type == "markdown":
+            continue
+        released = HIDDEN_REGION.sub("", SOLUTION_REGION.sub("", cell.source))
+        given |= {ln.strip() for ln in released.splitlines()}
+    return given
+
+
 def solution_texts(name: str) -> list[str]:
     """Every line of solution code, hidden test and written model answer of an assignment
-    (without :data:`IDIOMS`)."""
+    that the instructor does not also hand out (:func:`given_lines`), without
+    :data:`IDIOMS`."""
     lines = []
     for cell in read(solution_path(name)).cells:
         meta = nbgrader_meta(cell)
@@ -54,8 +69,10 @@ def solution_texts(name: str) -> list[str]:
             regions.append(cell.source)
         for region in regions:
             lines += [ln.strip() for ln in region.splitlines()]
+    given = given_lines(name)
     # short or generic lines (a bare "return x") could occur anywhere; keep distinctive ones
-    return [ln for ln in lines if len(ln) >= 20 and not ln.startswith("#") and ln not in IDIOMS]
+    return [ln for ln in lines if len(ln) >= 20 and not ln.startswith("#")
+            and ln not in IDIOMS and ln not in given]
 
 
 def fill_solutions(released: nbformat.NotebookNode, name: str, replace: dict[str, str] | None = None):

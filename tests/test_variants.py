@@ -35,13 +35,38 @@ from course_nn.grading.variant import (
 
 ON = VariantSettings(enabled=True)
 OFF = VariantSettings(enabled=False)
-ITEMS = ("linear_by_hand", "logistic_by_hand", "parameters_by_hand")
+ITEMS = ("linear_by_hand", "logistic_by_hand", "parameters_by_hand", "softmax_by_hand",
+         "cross_entropy_by_hand", "backprop_by_hand", "confusion_by_hand")
+#: The by-hand items of ex04-ex07 (issue #20, part 2) and their assignments.
+LATER_ITEMS = {"softmax_by_hand": "ex04_softmax", "cross_entropy_by_hand": "ex05_cross_entropy",
+               "backprop_by_hand": "ex06_backprop", "confusion_by_hand": "ex07_lab"}
+
+
+def _softmax(z):
+    e = np.exp(np.asarray(z, dtype=float) - np.max(z))
+    return e / e.sum()
+
+
+def _lectures_backward_pass() -> list[float]:
+    """Chapter 6's example worked out independently of the grader: a(2), delta(3), delta(2),
+    dJ/dTheta1_22 (row 2 = hidden unit 2, column 2 = x_2)."""
+    a2 = 1 / (1 + np.exp(-np.array([0.1 + 0.4 - 0.6, -0.2 + 0.2 + 1.0])))
+    delta3 = _softmax([0.3 - 0.6 * a2[0] + 0.8 * a2[1], -0.1 + 0.5 * a2[0] - 0.4 * a2[1]]) - [0, 1]
+    delta2 = np.array([-0.6 * delta3[0] + 0.5 * delta3[1],
+                       0.8 * delta3[0] - 0.4 * delta3[1]]) * a2 * (1 - a2)
+    return [*a2, *delta3, *delta2, delta2[1] * 2.0]
+
+
 #: The numbers every student had before variants (the book's examples, worked out).
 TODAY = {
     "linear_by_hand": [19 / 12, 1.0, -2.0, 1 / 3],
     "logistic_by_hand": [-0.5, 1 / (1 + np.exp(0.5)), np.log(1 + np.exp(0.5)),
                          1 / (1 + np.exp(0.5)) - 1, 3 * (1 / (1 + np.exp(0.5)) - 1)],
     "parameters_by_hand": [84_060, 160, 83_500],
+    "softmax_by_hand": [0.0, 3.0, 1.0, *_softmax([0.0, 3.0, 1.0])],
+    "cross_entropy_by_hand": [(np.log(2) + np.log(4)) / 2, 1.5],
+    "backprop_by_hand": _lectures_backward_pass(),
+    "confusion_by_hand": [115 / 150, 40 / 61, 40 / 50],
 }
 
 
@@ -180,23 +205,92 @@ def test_hints_read_the_variant_numbers(notebook_id):
         check("linear_by_hand", lambda: (3 * J, dW, db))
 
 
+def _typical_mistake(name: str, student: str):
+    """(a typical wrong answer on the student's own numbers, the words of its hint): each
+    needs the variant's numbers, not the book's, to be recognised."""
+    params = PARAMS[name].params(variant_number(PARAMS[name].assignment, student))
+    right = answers_of(name, student)
+    if name == "softmax_by_hand":
+        logits = np.asarray(params["W"]) @ params["x"]
+        return (logits, _softmax(logits)), "biases are missing"
+    if name == "cross_entropy_by_hand":
+        return (2 * right[0], 2 * right[1]), "summed over the samples"
+    if name == "backprop_by_hand":
+        a2, delta3, delta2, entry = right
+        return (a2, -np.asarray(delta3), delta2, entry), "output error has the wrong sign"
+    accuracy, precision, recall = right  # confusion_by_hand
+    C = np.asarray(params["confusion"], dtype=float)
+    if student.endswith("2"):
+        return (np.mean(np.diag(C) / C.sum(axis=1)), precision, recall), "mean of the classes"
+    return (accuracy, recall, precision), "precision and recall are swapped"
+
+
+@pytest.mark.parametrize("name", LATER_ITEMS)
+@pytest.mark.parametrize("student", ["ada", "s2"])
+def test_later_hints_read_the_variant_numbers(name, student, notebook_id):
+    """ex04-ex07: the hint of a typical mistake is found on the student's own numbers."""
+    notebook_id(student)
+    wrong, words = _typical_mistake(name, student)
+    with pytest.raises(CheckFailure, match=words):
+        check(name, lambda: copy.deepcopy(wrong))
+
+
+@pytest.mark.parametrize("name", LATER_ITEMS)
+def test_every_variant_is_worth_working_out(name):
+    """ex04-ex07, 200 ids: every number of the answer is away from zero by more than a
+    typed answer may be off (so no 0 passes), and a typical mistake gets its hint."""
+    from course_nn.grading.core import Case
+
+    spec = REGISTRY[name]
+    tolerance = 5e-3
+    for i in range(200):
+        student = f"id{i}"
+        variant = variant_number(spec.variant_key, student, ON)
+        (case,) = spec.cases(hidden=False, variant=variant)
+        right = flat(spec.expected(case))
+        assert np.all(np.isfinite(right))
+        if name != "softmax_by_hand":  # a logit may be 0 (the book's first one is)
+            assert np.abs(right).min() > 4 * tolerance, (student, case.probe, right)
+        else:
+            assert np.abs(right[3:]).min() > 4 * tolerance, (student, case.probe, right)
+        assert spec.judge(case, spec.expected(case), spec.expected(case)) is None
+        for hint in spec.hints:
+            assert hint(Case((), "", probe=case.probe), spec.expected(case),
+                        spec.expected(case)) is None, (student, case.probe)
+
+
 # --- the hardened grader --------------------------------------------------------------------
 def _code(source: str) -> dict:
     return {"cell_type": "code", "metadata": {}, "source": source, "outputs": []}
 
 
-def _drawn_for(student: str, notebook: dict, setting: VariantSettings = ON):
+def _drawn_for(student: str, notebook: dict, setting: VariantSettings = ON,
+               a: str = "ex01_linear_regression", item: str = "linear_by_hand"):
     from course_nn.grading.hardened.assignment import load_spec
     from course_nn.grading.hardened.cases import draw_cases
     from course_nn.grading.hardened.model import Context, Submission
 
-    a = "ex01_linear_regression"
     ctx = Context(load_spec(T.ROOT / "solutions" / a / f"{a}.ipynb"), seed=1, variants=setting)
     sub = Submission(student, T.ROOT, notebook=notebook)
     draw_cases(sub, ctx)
     (call,) = [d for test in sub.cases for d in test
-               if d is not None and d.check.name == "linear_by_hand" and not d.hidden]
+               if d is not None and d.check.name == item and not d.hidden]
     return sub, call
+
+
+@pytest.mark.parametrize("item", LATER_ITEMS)
+def test_the_grader_draws_later_items_for_the_folder_id(item):
+    """ex04-ex07: the hardened grader's by-hand case is the folder id's, whatever id the
+    notebook typed, and another id's literal is flagged."""
+    from course_nn.grading.hardened.cases import OTHER_VARIANT
+
+    a = LATER_ITEMS[item]
+    sub, call = _drawn_for("ada", {"cells": [_code('STUDENT_ID = "bob"')]}, a=a, item=item)
+    np.testing.assert_allclose(flat(call.expected[0]), flat(answers_of(item, "ada")))
+    assert OTHER_VARIANT in sub.flags
+    sub, call = _drawn_for("ada", {"cells": [_code('STUDENT_ID = "bob"')]}, OFF, a=a, item=item)
+    np.testing.assert_allclose(flat(call.expected[0]), TODAY[item], rtol=1e-12)
+    assert not sub.flags
 
 
 def test_the_grader_uses_the_folder_id_and_flags_another_ids_numbers():
@@ -309,9 +403,41 @@ def test_the_instructor_reads_any_students_numbers_and_answers(monkeypatch, caps
     assert main(["no_such_item", "ada"]) == 2
 
 
+#: The cells of ex05 and ex06 whose runs a written answer reports, and the book's seeds.
+OWN_RUN_CELLS = {("ex05_cross_entropy", "cell-029"): ["0"],
+                 ("ex06_backprop", "cell-018"): ["5", "0"],
+                 ("ex06_backprop", "cell-024"): ["1"]}
+
+
+@pytest.mark.parametrize(("assignment", "cell_id"), OWN_RUN_CELLS)
+def test_the_written_answers_runs_are_seeded_from_the_variant(assignment, cell_id):
+    """Every seed of a "your own runs" cell's random draws (generators, toy data) is
+    ``run_seed(variant, book seed)``: no literal seed is left, and the book's seeds are kept
+    for variant 0. (The digits' split, ``load_digits_split(seed=0)``, is the class's.)"""
+    import ast
+
+    nb = T.read(T.ROOT / "exercises" / assignment / f"{assignment}.ipynb")
+    (cell,) = [c for c in nb["cells"] if c.get("id") == cell_id]
+    tree = ast.parse("".join(cell["source"]))
+    name = lambda call: getattr(call.func, "attr", getattr(call.func, "id", ""))  # noqa: E731
+    draws = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+             and name(n) in ("default_rng", "make_three_class_toy")]
+    assert draws
+    for call in draws:
+        seed = call.args[0] if name(call) == "default_rng" else next(
+            k.value for k in call.keywords if k.arg == "seed")
+        assert not isinstance(seed, ast.Constant), ast.unparse(call)
+    text = ast.unparse(tree)
+    assert f"notebook_variant('{assignment}')" in text
+    assert sorted(ast.unparse(n.args[1]) for n in ast.walk(tree) if isinstance(n, ast.Call)
+                  and getattr(n.func, "id", "") == "run_seed") == sorted(OWN_RUN_CELLS[
+                      (assignment, cell_id)])
+
+
 @pytest.mark.parametrize(("assignment", "item"), [
     ("ex01_linear_regression", "linear_by_hand"), ("ex02_activations", "logistic_by_hand"),
-    ("ex03_mlp", "parameters_by_hand")])
+    ("ex03_mlp", "parameters_by_hand"),
+    *((assignment, item) for item, assignment in LATER_ITEMS.items())])
 def test_the_released_notebook_asks_for_the_id_and_prints_the_numbers(assignment, item):
     """The released notebook has the STUDENT_ID placeholder under the setup cell and prints
     the item's numbers before its solution cell; no variant's answer is in it."""

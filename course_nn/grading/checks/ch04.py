@@ -5,7 +5,8 @@ Graded items (kind, function):
 * implement: ``softmax(Z)`` (run with NumPy's float errors raised: the task promises
   no overflow) and ``one_hot(y, num_classes)``;
 * by hand: ``softmax_by_hand()`` returns the logits and probabilities of one toy point,
-  worked out on paper (:data:`BY_HAND_W`, :data:`BY_HAND_B`, :data:`BY_HAND_X`);
+  worked out on paper, on the student's own numbers (variant 0: :data:`BY_HAND_W`,
+  :data:`BY_HAND_B`, :data:`BY_HAND_X`; docs/exercise_items.md, "Numbers of one's own");
 * debugging: ``masked_softmax(Z, allowed)``, the softmax over each row's allowed classes,
   given shifted by the largest logit of all the classes (:data:`BUGGY_MASKED_SOFTMAX`), so
   that every allowed exponential underflows when an excluded class dominates and the row
@@ -26,10 +27,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from course_nn._validate import as_float_array
+from course_nn.grading.by_hand_numbers import softmax_by_hand_params
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.compare import same_answer as _same
 from course_nn.grading.compare import same_answer as _same_parts
 from course_nn.grading.core import Case, Check, given_function, numbers_judge, register
+from course_nn.grading.variant import PARAMS
 from course_nn.losses import smoothed_targets, softmax_cross_entropy
 from course_nn.softmax import log_softmax, one_hot, softmax
 
@@ -158,7 +161,8 @@ register(Check(
 
 
 # --- softmax_by_hand: one toy point worked out on paper ---------------------------------
-#: The weights (M = 3 classes, p = 2 features), biases and point of the by-hand task.
+#: The weights (M = 3 classes, p = 2 features), biases and point of the by-hand task: the
+#: numbers of variant 0 (docs/exercise_items.md, "Numbers of one's own").
 BY_HAND_W = np.array([[2.0, -1.0], [0.0, 1.0], [1.0, 1.0]])
 BY_HAND_B = np.array([0.0, 1.0, -2.0])
 BY_HAND_X = np.array([1.0, 2.0])
@@ -168,10 +172,18 @@ BY_HAND_X = np.array([1.0, 2.0])
 SOFTMAX_BY_HAND_NAMES = ("z1", "z2", "z3", "a1", "a2", "a3")
 
 
-def softmax_by_hand_reference():
-    """The logits z = W x + b of the task's point and their softmax probabilities a."""
-    logits = BY_HAND_W @ BY_HAND_X + BY_HAND_B
+def softmax_by_hand_reference(W=BY_HAND_W, b=BY_HAND_B, x=BY_HAND_X):
+    """The logits z = W x + b of a variant's point (default: the book's) and their softmax
+    probabilities a."""
+    W, b, x = (np.asarray(v, dtype=np.float64) for v in (W, b, x))
+    logits = W @ x + b
     return logits, softmax(logits)
+
+
+def _by_hand_numbers(case):
+    """The variant's (W, b, x) a case carries (the book's when it carries none)."""
+    params = case.probe if case.probe is not None else softmax_by_hand_params(0)
+    return tuple(np.asarray(params[k], dtype=np.float64) for k in ("W", "b", "x"))
 
 
 def _by_hand_cases(rng=None):
@@ -184,7 +196,8 @@ def _hint_by_hand(case, expected, got):
     parts = flatten_output(got)
     if len(parts) != 2:
         return "return two things: the three logits and the three probabilities"
-    no_bias = BY_HAND_W @ BY_HAND_X
+    W, _, x = _by_hand_numbers(case)
+    no_bias = W @ x
     if _same(parts[0], no_bias):
         return "the biases are missing from the logits"
     close = lambda a, b: to_float_array(a).shape == np.shape(b) and bool(  # noqa: E731
@@ -216,6 +229,8 @@ register(Check(
     judge=numbers_judge(5e-3, SOFTMAX_BY_HAND_NAMES),
     kind="by_hand",
     parts=SOFTMAX_BY_HAND_NAMES,
+    variant_params=softmax_by_hand_params,  # numbers of one's own
+    variant_key=PARAMS["softmax_by_hand"].assignment,
 ))
 
 

@@ -5,8 +5,9 @@ Graded items (kind, function):
 * implement: ``cross_entropy`` (probabilities and int labels), ``softmax_cross_entropy``
   (logits and int labels; run with NumPy's float errors raised, as the task promises no
   overflow), ``entropy`` and ``kl_divergence`` (nats, over the last axis);
-* by hand: ``cross_entropy_by_hand()`` returns the mean cross-entropy of the batch
-  :data:`BY_HAND_P`, :data:`BY_HAND_Y` in nats and in bits;
+* by hand: ``cross_entropy_by_hand()`` returns the mean cross-entropy of a batch of two,
+  the student's own numbers (variant 0: :data:`BY_HAND_P`, :data:`BY_HAND_Y`), in nats and
+  in bits;
 * debugging: ``expected_calibration_error(P, y, num_bins)``, given with each bin's gap
   weighted by its count instead of its share of the samples
   (:data:`BUGGY_CALIBRATION_ERROR`), repaired by the student;
@@ -25,9 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_nn.grading.by_hand_numbers import cross_entropy_by_hand_params
 from course_nn.grading.compare import compare_outputs, flatten_output, to_float_array
 from course_nn.grading.compare import same_answer as _same
 from course_nn.grading.core import Case, Check, given_function, numbers_judge, register
+from course_nn.grading.variant import PARAMS
 from course_nn.losses import (
     cross_entropy,
     entropy,
@@ -322,7 +325,8 @@ register(Check(
 
 
 # --- cross_entropy_by_hand: a batch of two predictions, in nats and in bits --------------
-#: The by-hand batch: M = 4 classes; the lectures' classes 3 and 1 are labels 2 and 0.
+#: The by-hand batch: M = 4 classes; the lectures' classes 3 and 1 are labels 2 and 0. The
+#: numbers of variant 0 (docs/exercise_items.md, "Numbers of one's own").
 BY_HAND_P = np.array([[0.1, 0.2, 0.5, 0.2], [0.25, 0.25, 0.25, 0.25]])
 BY_HAND_Y = np.array([2, 0])
 
@@ -331,10 +335,17 @@ BY_HAND_Y = np.array([2, 0])
 CROSS_ENTROPY_BY_HAND_NAMES = ("the loss in nats", "the loss in bits")
 
 
-def cross_entropy_by_hand_reference():
-    """The mean cross-entropy of the task's batch, in nats and in bits."""
-    nats = cross_entropy(BY_HAND_P, BY_HAND_Y)
+def cross_entropy_by_hand_reference(P=BY_HAND_P, y=BY_HAND_Y):
+    """The mean cross-entropy of a variant's batch (default: the book's), in nats and in
+    bits."""
+    nats = cross_entropy(np.asarray(P, dtype=np.float64), np.asarray(y, dtype=np.int64))
     return nats, nats / LN2
+
+
+def _by_hand_numbers(case):
+    """The variant's (P, y) a case carries (the book's when it carries none)."""
+    params = case.probe if case.probe is not None else cross_entropy_by_hand_params(0)
+    return np.asarray(params["P"], dtype=np.float64), np.asarray(params["y"], dtype=np.int64)
 
 
 def _by_hand_cases(rng=None):
@@ -351,8 +362,12 @@ def _hint_by_hand(case, expected, got):
         return "nats and bits are swapped: a bit is the larger unit, so fewer bits than nats"
     if np.isclose(got_nats, 2 * nats, atol=5e-3):
         return "summed over the samples: the loss is their mean"
-    wrong_class = _mean_nll(np.log(BY_HAND_P), BY_HAND_Y, offset=1)
-    shifted = _mean_nll(np.log(BY_HAND_P), BY_HAND_Y, offset=-1)
+    P, y = _by_hand_numbers(case)
+    with np.errstate(divide="ignore"):
+        log_P = np.log(P)
+    M = P.shape[1]  # a neighbouring class, counted round (label M - 1 + 1 is label 0)
+    wrong_class = _mean_nll(log_P, (y + 1) % M)
+    shifted = _mean_nll(log_P, (y - 1) % M)
     if np.isclose(got_nats, wrong_class, atol=5e-3) or np.isclose(got_nats, shifted, atol=5e-3):
         return ("the probability of the wrong class was used: label and lecture class differ "
                 "by one, count carefully")
@@ -375,6 +390,8 @@ register(Check(
     judge=numbers_judge(5e-3, CROSS_ENTROPY_BY_HAND_NAMES),
     kind="by_hand",
     parts=CROSS_ENTROPY_BY_HAND_NAMES,
+    variant_params=cross_entropy_by_hand_params,  # numbers of one's own
+    variant_key=PARAMS["cross_entropy_by_hand"].assignment,
 ))
 
 

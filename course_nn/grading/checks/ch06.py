@@ -2,9 +2,9 @@
 
 Graded items (kind, function): implement ``softmax_jacobian``, ``layer_backward`` and
 ``mlp_loss_and_grads``; by hand ``backprop_by_hand()`` (one forward and backward pass
-through the lectures' two-layer sigmoid network, :data:`BY_HAND_THETA1`,
-:data:`BY_HAND_THETA2`, :data:`BY_HAND_X`); debugging ``weight_decay_step`` (given with
-the penalty on the biases too, :data:`BUGGY_WEIGHT_DECAY_STEP`); transfer
+through the lectures' two-layer sigmoid network on the student's own numbers; variant 0:
+:data:`BY_HAND_THETA1`, :data:`BY_HAND_THETA2`, :data:`BY_HAND_X`); debugging
+``weight_decay_step`` (given with the penalty on the biases too, :data:`BUGGY_WEIGHT_DECAY_STEP`); transfer
 ``gated_layer_backward`` (backpropagation through a gated layer, a value times a sigmoid
 gate of the same input, which the book does not derive: the multiply gate, the sigmoid's
 slope and an input on two paths, checked by the student with central differences).
@@ -41,9 +41,11 @@ from course_nn.backprop import (
     softmax_cross_entropy_grad,
     softmax_jacobian,
 )
+from course_nn.grading.by_hand_numbers import backprop_by_hand_params
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.compare import same_answer as _same
 from course_nn.grading.core import Case, Check, given_function, numbers_judge, register
+from course_nn.grading.variant import PARAMS
 from course_nn.mlp import count_parameters, mlp_forward, vector_to_params
 from course_nn.softmax import softmax
 
@@ -286,7 +288,8 @@ register(Check(
 
 # --- backprop_by_hand: the lectures' two-layer sigmoid network, one example --------------
 #: Theta^(1) and Theta^(2) in the lectures' bias-unit notation (bias column first), the
-#: input x and its true class (the lectures' class 2, label 1) of the by-hand task.
+#: input x and its true class (the lectures' class 2, label 1) of the by-hand task: the
+#: numbers of variant 0 (docs/exercise_items.md, "Numbers of one's own").
 BY_HAND_THETA1 = np.array([[0.1, 0.4, -0.3], [-0.2, 0.2, 0.5]])
 BY_HAND_THETA2 = np.array([[0.3, -0.6, 0.8], [-0.1, 0.5, -0.4]])
 BY_HAND_X = np.array([1.0, 2.0])
@@ -314,11 +317,24 @@ BACKPROP_BY_HAND_NAMES = ("a2_1", "a2_2", "delta3_1", "delta3_2", "delta2_1", "d
                           "dJ/dTheta1_22")
 
 
-def backprop_by_hand_reference():
-    """(a(2), delta(3), delta(2), dJ/dTheta^(1)_22) of the task's network and example."""
-    a2, delta3, delta2, D1 = _by_hand_pass(BY_HAND_THETA1, BY_HAND_THETA2, BY_HAND_X,
-                                           BY_HAND_LABEL)
+def backprop_by_hand_reference(theta1=BY_HAND_THETA1, theta2=BY_HAND_THETA2, x=BY_HAND_X,
+                               label=BY_HAND_LABEL):
+    """(a(2), delta(3), delta(2), dJ/dTheta^(1)_22) of a variant's network and example
+    (default: the book's)."""
+    a2, delta3, delta2, D1 = _by_hand_pass(*_as_numbers(theta1, theta2, x, label))
     return a2, delta3, delta2, D1[1, 2]
+
+
+def _as_numbers(theta1, theta2, x, label):
+    return (np.asarray(theta1, dtype=np.float64), np.asarray(theta2, dtype=np.float64),
+            np.asarray(x, dtype=np.float64), int(label))
+
+
+def _by_hand_numbers(case):
+    """The variant's (theta1, theta2, x, label) a case carries (the book's when it carries
+    none)."""
+    params = case.probe if case.probe is not None else backprop_by_hand_params(0)
+    return _as_numbers(params["theta1"], params["theta2"], params["x"], params["label"])
 
 
 def _by_hand_cases(rng=None):
@@ -335,7 +351,8 @@ def _hint_by_hand(case, expected, got):
                 "two hidden errors and the one gradient entry")
     a2, delta3, delta2, entry = have[:2], have[2:4], have[4:6], have[6]
     close = lambda u, v: bool(np.allclose(u, v, atol=5e-3))  # noqa: E731
-    ref_a2, ref_d3, ref_d2, ref_entry = backprop_by_hand_reference()
+    theta1, theta2, x, label = numbers = _by_hand_numbers(case)
+    ref_a2, ref_d3, ref_d2, ref_entry = backprop_by_hand_reference(*numbers)
     if not close(a2, ref_a2):
         return ("the hidden activations are off: the bias unit multiplies the first column of "
                 "the first weight matrix, and the sigmoid comes after the sum")
@@ -348,19 +365,17 @@ def _hint_by_hand(case, expected, got):
         "no slope": lambda z, a: np.ones_like(z),
         "slope at a": lambda z, a: _sigmoid(a) * (1 - _sigmoid(a)),
     }
-    if close(delta2, _by_hand_pass(BY_HAND_THETA1, BY_HAND_THETA2, BY_HAND_X, BY_HAND_LABEL,
-                                   options["no slope"])[2]):
+    if close(delta2, _by_hand_pass(*numbers, options["no slope"])[2]):
         return "the hidden error misses the sigmoid's derivative"
-    if close(delta2, _by_hand_pass(BY_HAND_THETA1, BY_HAND_THETA2, BY_HAND_X, BY_HAND_LABEL,
-                                   options["slope at a"])[2]):
+    if close(delta2, _by_hand_pass(*numbers, options["slope at a"])[2]):
         return ("the sigmoid's derivative is taken at the activation instead of the "
                 "pre-activation")
-    if close(delta2, (BY_HAND_THETA2[:, :2].T @ ref_d3) * ref_a2 * (1 - ref_a2)):
+    if close(delta2, (theta2[:, :2].T @ ref_d3) * ref_a2 * (1 - ref_a2)):
         return ("the hidden error used the bias column of the second weight matrix: the bias "
                 "unit has no error to pass back")
     if not close(delta2, ref_d2):
         return "the hidden errors are off: pass the output error back through the weights"
-    D1 = np.outer(ref_d2, np.concatenate([[1.0], BY_HAND_X]))
+    D1 = np.outer(ref_d2, np.concatenate([[1.0], x]))
     if close(entry, D1[1, 1]) or close(entry, D1[2 - 1, 0]) or close(entry, D1[0, 2]):
         return ("the gradient entry belongs to another weight: row two is hidden unit two, and "
                 "column two multiplies the second input")
@@ -380,6 +395,8 @@ register(Check(
     judge=numbers_judge(5e-3, BACKPROP_BY_HAND_NAMES),
     kind="by_hand",
     parts=BACKPROP_BY_HAND_NAMES,
+    variant_params=backprop_by_hand_params,  # numbers of one's own
+    variant_key=PARAMS["backprop_by_hand"].assignment,
 ))
 
 

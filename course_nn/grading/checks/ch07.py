@@ -34,9 +34,11 @@ from numpy.typing import NDArray
 
 from course_nn.datasets import load_digits_split
 from course_nn.evaluation import confusion_matrix, most_confident_mistakes
+from course_nn.grading.by_hand_numbers import confusion_by_hand_params
 from course_nn.grading.checks.ch03 import _same
 from course_nn.grading.compare import flatten_output, to_float_array
 from course_nn.grading.core import Case, Check, given_function, numbers_judge, register
+from course_nn.grading.variant import PARAMS
 from course_nn.validation import quadrants_split
 
 #: The smallest test accuracy that passes ``train_and_predict``. On 40 random splits,
@@ -239,7 +241,8 @@ register(Check(
 
 
 # --- confusion_by_hand: reading a confusion matrix on paper -------------------------------
-#: The confusion matrix of the by-hand task (rows: true class, columns: predicted class).
+#: The confusion matrix of the by-hand task (rows: true class, columns: predicted class):
+#: the numbers of variant 0 (docs/exercise_items.md, "Numbers of one's own").
 BY_HAND_CONFUSION = np.array([[50, 2, 3], [4, 40, 6], [1, 19, 25]])
 
 
@@ -247,9 +250,10 @@ BY_HAND_CONFUSION = np.array([[50, 2, 3], [4, 40, 6], [1, 19, 25]])
 CONFUSION_BY_HAND_NAMES = ("the accuracy", "the precision of class 1", "the recall of class 1")
 
 
-def confusion_by_hand_reference():
-    """(accuracy, precision of class 1, recall of class 1) of :data:`BY_HAND_CONFUSION`."""
-    C = BY_HAND_CONFUSION.astype(np.float64)
+def confusion_by_hand_reference(confusion=BY_HAND_CONFUSION):
+    """(accuracy, precision of class 1, recall of class 1) of a variant's confusion matrix
+    (default: the book's, :data:`BY_HAND_CONFUSION`)."""
+    C = np.asarray(confusion, dtype=np.float64)
     return float(np.trace(C) / C.sum()), float(C[1, 1] / C[:, 1].sum()), float(C[1, 1] / C[1].sum())
 
 
@@ -264,7 +268,8 @@ def _hint_confusion_by_hand(case, expected, got):
         return None
     if have.size != 3:
         return "return three numbers: the accuracy, then the precision and the recall of class one"
-    C = BY_HAND_CONFUSION.astype(np.float64)
+    params = case.probe if case.probe is not None else confusion_by_hand_params(0)
+    C = np.asarray(params["confusion"], dtype=np.float64)
     accuracy, precision, recall = expected
     close = lambda u, v: abs(u - v) <= 5e-3  # noqa: E731
     if close(have[1], recall) and close(have[2], precision):
@@ -296,6 +301,8 @@ register(Check(
     judge=numbers_judge(5e-3, CONFUSION_BY_HAND_NAMES),
     kind="by_hand",
     parts=CONFUSION_BY_HAND_NAMES,
+    variant_params=confusion_by_hand_params,  # numbers of one's own
+    variant_key=PARAMS["confusion_by_hand"].assignment,
 ))
 
 
