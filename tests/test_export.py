@@ -323,3 +323,35 @@ def test_the_class_report_counts_late_submissions(tmp_path):
 
 def page_text_of(markup: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+
+
+@pytest.mark.grading
+@pytest.mark.slow
+def test_an_extension_without_a_due_date_breaks_neither_grade_nor_export(tmp_path):
+    """With an extension configured and no due date in the gradebook, do `grade` and
+    `export` both succeed, with nobody late (nbgrader cannot add an extension to a missing
+    due date; the gradebook used to be left unreadable)?"""
+    from course_nn.cli import main
+    from course_nn.grading.hardened import Limits, grade_assignment
+
+    course = T.make_course(tmp_path / "course", [A])
+    with (course / "nbgrader_config.py").open("a") as fh:
+        fh.write(f"\nc.LateWork.penalty_method = 'zero'\nc.LateWork.extensions = "
+                 f"{{{A!r}: {{'dave': 48}}}}\n")
+    released = T.read(course / "exercises" / A / f"{A}.ipynb")
+    sol = T.solutions(T.read(course / "solutions" / A / f"{A}.ipynb"))
+    T.submit(course, "dave", A, T.with_sources(released, sol))
+    report = grade_assignment(A, course=course, jobs=1, progress=False,
+                              limits=Limits(timeout=60, startup=30))
+    assert report.graded == ["dave"]
+    assert not [n for n in report.notes if "could not be updated" in n], report.notes
+    (course / "roster.csv").write_text(ROSTER)
+    monkey = pytest.MonkeyPatch()
+    monkey.chdir(course)
+    try:
+        assert main(["export", A]) == 0
+    finally:
+        monkey.undo()
+    plain = (course / "graded" / "export" / f"grades-{A}.csv").read_text()
+    (dave,) = [r for r in csv.DictReader(io.StringIO(plain)) if r["student_id"] == "dave"]
+    assert float(dave["penalty"]) == 0.0 and float(dave["seconds_late"]) == 0.0

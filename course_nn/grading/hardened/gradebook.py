@@ -25,7 +25,6 @@ import os
 import shutil
 import sys
 import warnings
-from datetime import timedelta
 from pathlib import Path
 
 from course_nn.grading.hardened.autograded import Autograded, SourceCell
@@ -115,16 +114,16 @@ def _naive_utc(moment):
 def grant_extension(gb, assignment: str, student: str, deadlines: Deadlines) -> None:
     """Write the student's configured extension to their submission, as nbgrader's
     ``Gradebook.grant_extension`` stores one (a timedelta); without one configured, an
-    extension the gradebook already holds stays."""
+    extension the gradebook already holds stays. Without a due date nothing is late and
+    nothing is written: nbgrader's ``SubmittedAssignment.duedate`` adds the extension to
+    the assignment's due date, so an extension beside no due date raises TypeError."""
     extension = deadlines.extension(assignment, student)
     if extension is None:
         return
     due = gb.find_assignment(assignment).duedate
-    if due is None and extension.until is not None:
-        return  # a new due date needs the assignment's to become an extension
-    submission = gb.find_submission(assignment, student)
-    submission.extension = (extension.delta(due) if due is not None
-                            else timedelta(hours=extension.hours or 0.0))
+    if due is None:
+        return  # the next grade after a due date is set writes it
+    gb.find_submission(assignment, student).extension = extension.delta(due)
 
 
 def apply_late_penalties(gb, assignment: str, deadlines: Deadlines,
@@ -133,12 +132,15 @@ def apply_late_penalties(gb, assignment: str, deadlines: Deadlines,
     autograde``'s ``AssignLatePenalties`` sets it: None (no penalty) unless the
     submission's ``total_seconds_late`` (its timestamp against the due date plus the
     extension) is positive, else the policy's penalty on the notebook's score, bounded
-    to [0, score]. ``students``: only theirs (default: every submission). Commits."""
+    to [0, score]. ``students``: only theirs (default: every submission). Without a due
+    date nothing is late (nbgrader's ``total_seconds_late`` would add an extension the
+    gradebook holds to no due date: TypeError). Commits."""
     wanted = set(students) if students is not None else None
-    for submission in gb.find_assignment(assignment).submissions:
+    row = gb.find_assignment(assignment)
+    for submission in row.submissions:
         if wanted is not None and submission.student_id not in wanted:
             continue
-        late = submission.total_seconds_late
+        late = submission.total_seconds_late if row.duedate is not None else 0.0
         for notebook in submission.notebooks:
             notebook.late_submission_penalty = gradebook_penalty(
                 deadlines.policy, float(notebook.score), late)

@@ -182,8 +182,10 @@ def submission_score(submission, max_score: float) -> Score:
             elif grade.auto_score is not None:
                 auto += float(grade.auto_score)
     stamp = utc(submission.timestamp) if submission.timestamp is not None else None
+    # no due date: never late (nbgrader's total_seconds_late adds an extension to None)
+    late = submission.total_seconds_late if submission.assignment.duedate is not None else 0
     return Score(auto, hand, float(submission.late_submission_penalty or 0.0), max_score, stamp,
-                 float(submission.total_seconds_late))
+                 float(late))
 
 
 def read_scores(db_url: str | None, assignments: list[str] | None = None,

@@ -138,7 +138,7 @@ def grade_batch(students: list[tuple[str, Path]], ctx: Context, jobs: int,
         finally:
             if ctx.seed is None:  # this submission's hidden draws are not shared: drop them
                 for key in [k for k in list(ctx.drawn)
-                            if isinstance(k, tuple) and len(k) == 3 and k[1] and k[2] == seed]:
+                            if isinstance(k, tuple) and len(k) >= 3 and k[1] and k[2] == seed]:
                     ctx.drawn.pop(key, None)
 
     done: list[SubmissionResult] = []
