@@ -5,6 +5,8 @@ The instructor notebooks in ``solutions/`` are the single source of each exercis
 versions into ``exercises/``.
 """
 
+import os
+
 c = get_config()  # noqa: F821 (nbgrader injects get_config)
 
 c.CourseDirectory.course_id = "course-nn"
@@ -47,4 +49,7 @@ c.LateWork.penalty_method = "none"  # none | zero | per_hour | per_day
 
 # `nbgrader export` writes here (git-ignored), not ./grades.csv; `course-nn export` writes
 # Canvas, Moodle and plain CSV files to graded/export/.
-c.CsvExportPlugin.to = "graded/nbgrader_grades.csv"
+# (the folder is made here: nbgrader opens the file without making its folder)
+os.makedirs(os.path.join(os.path.dirname(os.path.abspath(__file__)), "graded"), exist_ok=True)
+c.CsvExportPlugin.to = os.path.join(os.path.dirname(os.path.abspath(__file__)), "graded",
+                                    "nbgrader_grades.csv")

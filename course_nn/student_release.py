@@ -26,21 +26,78 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-INCLUDE = ("README.md", "LICENSE", ".gitignore", "requirements.txt", "requirements-lock.txt",
+#: What the bundle holds, each copied under its own name except :data:`SHIPPED_AS`'s. The
+#: repository's README.md (the maintainers': ``make book``, ``make test``) is not among them:
+#: the bundle has its own, :data:`STUDENT_README`.
+INCLUDE = ("LICENSE", ".gitignore", "requirements-student.txt", "requirements-lock.txt",
            "pyproject.toml", "nbgrader_config.py", "_config.yml", "_toc.yml", "book",
            "course_nn", "exercises", ".github/workflows/autograde.yml")
+#: Files shipped under another name: the student's requirements are the bundle's requirements.txt.
+SHIPPED_AS = {"requirements-student.txt": "requirements.txt"}
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info",
                               "_build", ".jupyter_cache", "gradebook.db", ".DS_Store")
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 FORBIDDEN_NAMES = ("solutions", "gradebook.db", "submitted", "autograded", "feedback", "graded")
-STUDENT_README = """# course-nn: neural networks, for students
+#: The open bundle's README. Every command in its ``bash`` blocks runs, as written, in the
+#: bundle (tests/test_bundle_readme.py); docs/releases.md, "The bundles' READMEs".
+STUDENT_README = """# course-nn: neural networks from scratch (your copy)
 
-* Read the book: `jupyter-book build .` then open `_build/html/index.html`.
-* Install: `python -m pip install -r requirements.txt && python -m pip install -e .`
-* Work on `exercises/<name>/<name>.ipynb`: replace each `raise NotImplementedError()`,
-  run the test cell under each function for instant feedback.
-* Check a whole notebook as the grader will: `course-nn check exercises/<name>/<name>.ipynb`
-  (exit code 0 when every public check passes). Grading adds hidden checks on random inputs.
+This folder is the open course: the book's chapters (`book/`), the exercises
+(`exercises/`), and the `course_nn` package, with its reference implementations and the
+checks that give you feedback as you work. Once installed, everything works offline.
+
+## Install
+
+You need Python 3.11 or newer. Create a virtual environment in this folder
+(`python -m venv .venv`, then `source .venv/bin/activate`; on Windows
+`.venv\\Scripts\\activate`) and, from this folder, run:
+
+```bash
+python -m pip install -r requirements.txt
+python -m pip install --no-deps --no-build-isolation -e .
+python -c "import course_nn; print('course_nn from', course_nn.__file__)"
+jupyter lab --version
+```
+
+The first line installs the pinned stack. `requirements.txt` asks for PyTorch's CPU
+build (`torch==2.13.0+cpu`) and names PyTorch's CPU index, which serves it; a GPU build
+does not satisfy it. The second installs this folder's `course_nn` and the `course-nn`
+command, in place: `-e` means an edit here takes effect without reinstalling. The last
+two say where `course_nn` was found (this folder) and which JupyterLab you have.
+
+## Read the book and do the exercises
+
+```bash
+jupyter lab
+```
+
+JupyterLab opens in your browser, in this folder. The book is `book/`: start with
+`book/intro.md`, then the chapters `book/ch01_linear_regression.ipynb` to
+`book/ch08_workflow.ipynb`; run their cells to see every figure and number. Each
+chapter has an exercise: `exercises/<name>/<name>.ipynb`. In an exercise, replace each
+`raise NotImplementedError()` with your code and run the test cell under it: its
+`check(...)` runs the public cases at once and, when something is wrong, says what
+looks wrong without giving the answer. Written answers go in the Markdown cells that
+ask for them.
+
+## Check your work
+
+```bash
+course-nn check exercises/ex01_linear_regression/ex01_linear_regression.ipynb
+```
+
+runs a whole notebook's public checks as the grader does, in a fresh process, and
+prints one line per test and your points. It exits with 0 when every public check
+passes and 1 while one does not (an untouched exercise scores 0). Use any exercise's
+path. Grading adds hidden checks on random inputs, so make your functions general,
+not only right on the printed cases.
+
+## Submit
+
+Hand in your `exercises/<name>/<name>.ipynb` files the way your instructor says. If
+your course grades through GitHub, push this folder to your repository: the workflow
+`.github/workflows/autograde.yml` grades every exercise on each push and puts your
+score in the run's summary and the feedback pages in its artifact.
 """
 
 
@@ -119,9 +176,8 @@ def build(dest: Path = ROOT / "dist" / "student", root: Path = ROOT, archive: bo
     dest.mkdir(parents=True)
     for name in INCLUDE:
         if (root / name).exists():
-            copy_path(root / name, dest / name)
-    if not (dest / "README.md").exists():
-        (dest / "README.md").write_text(STUDENT_README, encoding="utf-8")
+            copy_path(root / name, dest / SHIPPED_AS.get(name, name))
+    (dest / "README.md").write_text(STUDENT_README, encoding="utf-8")
     leaks = find_leaks(dest, root)
     if leaks:
         shutil.rmtree(dest)

@@ -21,9 +21,9 @@ ALLOWED = {"_config.yml", R.WORKFLOW, "docs/for_credit.md",
 
 
 def test_every_place_agrees_with_the_setting():
-    """The seven chapters' install lines and autograde.yml's defaults name the setting."""
+    """The eight chapters' install lines and autograde.yml's defaults name the setting."""
     found = R.places(ROOT)
-    assert len(found) == 8 and len(R.chapters(ROOT)) == 7
+    assert len(found) == 9 and len(R.chapters(ROOT)) == 8
     assert R.disagreements(ROOT) == []
     want = R.setting(ROOT)
     assert all(have == want for have in found.values())

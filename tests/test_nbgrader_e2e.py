@@ -74,8 +74,9 @@ def graded_course(tmp_path_factory):
             submit(course, "carol", name, fill_solutions(released, name, replace=WRONG_EX01))
     for name in NAMES:
         nbgrader(course, "autograde", name, "--force")
-    nbgrader(course, "export", "--to", str(course / "grades.csv"))
-    with open(course / "grades.csv") as handle:
+    nbgrader(course, "export")  # to graded/nbgrader_grades.csv (nbgrader_config.py)
+    assert not (course / "grades.csv").exists()
+    with open(course / "graded" / "nbgrader_grades.csv") as handle:
         rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(handle)}
     return course, rows
 

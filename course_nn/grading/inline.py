@@ -3,7 +3,7 @@
 This is what an exercise's test cell calls. It prints one line per passed check to
 stdout and raises :class:`CheckFailure` (an ``AssertionError``) with a teaching
 message on the first failing case. A stub's ``NotImplementedError`` is raised again
-as "<name>: not implemented yet (not attempted: ...)", so an untouched exercise reads
+as "<name>: not implemented yet (not attempted)", so an untouched exercise reads
 "not attempted", not "wrong".
 
 In a notebook both exceptions render as their message alone (IPython's
@@ -94,8 +94,7 @@ def not_implemented(name: str) -> NotImplementedError:
     It stays a plain ``NotImplementedError`` (nbgrader, nbval and the release test see
     the stub's error name); only its message and IPython rendering are the course's.
     """
-    err = NotImplementedError(f"{name}: not implemented yet ({NOT_ATTEMPTED}: replace "
-                              "`raise NotImplementedError()` with your code)")
+    err = NotImplementedError(f"{name}: not implemented yet ({NOT_ATTEMPTED})")  # one short line
     err._render_traceback_ = lambda: render_message(str(err))  # type: ignore[attr-defined]
     return err
 

@@ -11,10 +11,14 @@ in the order the build uses them:
   the outputs of the typical mistakes the hints name, computed from the live registry;
 * :mod:`~course_nn.release_credit.stored` (ships in the bundle): rebuilds each check
   from that stored data (``check()`` and ``course-nn check`` work unchanged);
+* :mod:`~course_nn.release_credit.on_submission` (ships in the bundle): judges that need
+  a function the bundle leaves out (``fit_temperature``, the capstone's network checks);
 * :mod:`~course_nn.release_credit.public_grade` (ships in the bundle): the public checks
   of a student's repository, for the autograde workflow in for-credit mode;
 * :mod:`~course_nn.release_credit.stubs`: graded functions replaced by stubs that name
   the exercise asking for them; generated check modules;
 * :mod:`~course_nn.release_credit.leaks`: the semantic leak test (normalised ASTs);
+* :mod:`~course_nn.release_credit.behaviour`: the behavioural leak search (a function
+  that passes a check renamed or behind one line of glue), run by the tests;
 * :mod:`~course_nn.release_credit.bundle`: writes the bundle and refuses a leaking one.
 """

@@ -7,12 +7,14 @@ The steps, in order (each a small function below):
 1. check that the book was built (``_build/html`` and the executed chapters);
 2. copy what a student needs: exercises, requirements, the autograding workflow set
    to for-credit mode, and ``course_nn`` without the instructor's release tooling;
-3. stub every graded function in the bundle's ``course_nn`` (:mod:`.stubs`);
+3. stub every graded function in the bundle's ``course_nn``, and every answer under
+   another name (:data:`.graded.ANSWERS_UNDER_OTHER_NAMES`) (:mod:`.stubs`);
 4. replace every check module with one that loads stored data (:mod:`.record`,
    :mod:`.stored`);
 5. add the book as built HTML plus the chapter notebooks with the outputs of their last
    execution (from the book's execution cache), any displayed source of an answer
-   redacted;
+   redacted; a chapter notebook that calls stubbed functions opens with a note naming
+   them, and the README lists those chapters;
 6. refuse the bundle (delete it, raise) if the text leak test of the open release or
    the semantic and data leak tests (:mod:`.leaks`) find anything, or if its
    ``course_nn`` does not import with every check of the course (a smoke test).
@@ -34,9 +36,10 @@ import numpy as np
 from course_nn.grading import REGISTRY
 from course_nn.release_credit import leaks as L
 from course_nn.release_credit.graded import (
+    GRADED_ON_SUBMISSION,
     GradedFunction,
     check_module,
-    graded_functions,
+    functions_to_stub,
     released_checks,
 )
 from course_nn.release_credit.record import Packer, outputs_are_numbers, record_check
@@ -44,35 +47,87 @@ from course_nn.release_credit.stubs import check_module_source, code_hints, stub
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DEST = ROOT / "dist" / "student-for-credit"
-INCLUDE = ("requirements.txt", "requirements-lock.txt", "pyproject.toml", "nbgrader_config.py",
-           "LICENSE", ".gitignore", "exercises", ".github/workflows/autograde.yml")
+#: What is copied, each under its own name: requirements-student.txt is what the README
+#: installs (no test tools); requirements.txt stays only because autograde.yml reads its
+#: torch pin (course/requirements.txt) until the copy ships the student's file under that name.
+INCLUDE = ("requirements-student.txt", "requirements.txt", "requirements-lock.txt",
+           "pyproject.toml", "nbgrader_config.py", "LICENSE", ".gitignore", "exercises",
+           ".github/workflows/autograde.yml")
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info",
                               ".DS_Store", "gradebook.db")
 #: Instructor tooling that stays out of the bundle's course_nn (paths inside the package).
 INSTRUCTOR_ONLY = ("student_release.py", "release_credit/graded.py", "release_credit/record.py",
                    "release_credit/stubs.py", "release_credit/leaks.py",
-                   "release_credit/bundle.py")
+                   "release_credit/bundle.py", "release_credit/behaviour.py")
 REDACTED = ("# The source of {what} is not in the for-credit release:\n"
             "# it answers an exercise.")
 PACKAGE_DATA = ('\n[tool.setuptools.package-data]\n'
                 '"course_nn.grading.checks" = ["*.json", "*.npz"]\n')
-README = """# course-nn for credit: the student bundle
+#: The for-credit bundle's README (the chapters it cannot re-run are appended). Every
+#: command in its ``bash`` blocks runs, as written, in the bundle
+#: (tests/test_bundle_readme.py); docs/releases.md, "The bundles' READMEs".
+README = """# course-nn for credit: your copy of the course
 
-This is the for-credit release of the course: everything you need to read the book and
-do the exercises, and no answer code. Graded functions are yours to write; calling
-`course_nn`'s copy of one says which exercise asks for it.
+This is the for-credit release of the course: the book, the exercises, and the
+`course_nn` package with the checks that give you feedback as you work, but no answer
+code. Graded functions are yours to write; calling `course_nn`'s copy of one says which
+exercise asks for it. Once installed, everything works offline.
 
-* **Read the book**: open `book/html/index.html` in a browser. The chapter notebooks,
-  with their outputs, are in `book/notebooks/` (for reading: they call course
-  functions this release does not include).
-* **Install**: `python -m pip install -r requirements.txt && python -m pip install -e .`
-* **Do an exercise**: open `exercises/<name>/<name>.ipynb` in JupyterLab, replace each
-  `raise NotImplementedError()`, run the test cell under it for instant feedback.
-* **Check a notebook as the grader will**: `course-nn check exercises/<name>/<name>.ipynb`
-  (exit code 0 when every public check passes).
+## Install
 
-Feedback here uses the public cases only; final grades also run hidden checks on
-random inputs, drawn by your instructor's grader, so make your functions general.
+You need Python 3.11 or newer. Create a virtual environment in this folder
+(`python -m venv .venv`, then `source .venv/bin/activate`; on Windows
+`.venv\\Scripts\\activate`) and, from this folder, run:
+
+```bash
+python -m pip install -r requirements-student.txt
+python -m pip install --no-deps --no-build-isolation -e .
+python -c "import course_nn; print('course_nn from', course_nn.__file__)"
+jupyter lab --version
+```
+
+The first line installs the pinned stack. `requirements-student.txt` asks for PyTorch's
+CPU build (`torch==2.13.0+cpu`) and names PyTorch's CPU index, which serves it; a GPU
+build does not satisfy it. The second installs this folder's `course_nn` and the
+`course-nn` command, in place. The last two say where `course_nn` was found (this
+folder) and which JupyterLab you have.
+
+## Read the book
+
+Open `book/html/index.html` in your browser. The chapter notebooks, with the outputs
+of the course's own run, are in `book/notebooks/`: they are for reading, since some
+call course functions this release leaves out (listed at the end).
+
+## Do the exercises
+
+```bash
+jupyter lab
+```
+
+JupyterLab opens in your browser, in this folder. Open
+`exercises/<name>/<name>.ipynb`, replace each `raise NotImplementedError()` with your
+code and run the test cell under it: its `check(...)` runs the public cases at once
+and, when something is wrong, says what looks wrong without giving the answer.
+Written answers go in the Markdown cells that ask for them.
+
+## Check your work
+
+```bash
+course-nn check exercises/ex01_linear_regression/ex01_linear_regression.ipynb
+```
+
+runs a whole notebook's public checks as the grader does, in a fresh process, and
+prints one line per test and your points. It exits with 0 when every public check
+passes and 1 while one does not (an untouched exercise scores 0). Use any exercise's
+path. Feedback here uses the public cases only; final grades also run hidden checks
+on random inputs, drawn by your instructor's grader, so make your functions general.
+
+## Submit
+
+Hand in your `exercises/<name>/<name>.ipynb` files the way your instructor says. If
+your course grades through GitHub, push this folder to your repository: the workflow
+`.github/workflows/autograde.yml` runs the public checks on each push and puts your
+score in the run's summary.
 """
 
 
@@ -155,13 +210,17 @@ def _stub(dest: Path, graded: list[GradedFunction]) -> None:
 
 
 def _copies_of_answers(dest: Path, answers: list[L.Answer]) -> list[GradedFunction]:
-    """Top-level functions of the bundle's course_nn whose code is an answer's code."""
+    """Top-level functions of the bundle's course_nn whose code is an answer's code, and
+    classes with a method that is (``Sequential`` of exercise 8)."""
     forms = {a.form: a for a in answers}
     found = []
     for path in sorted((dest / "course_nn").rglob("*.py")):
         module = ".".join(path.relative_to(dest).with_suffix("").parts)
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            answer = forms.get(L.normalise(node)) if isinstance(node, ast.FunctionDef) else None
+            defs = ([node] if isinstance(node, ast.FunctionDef) else
+                    [m for m in node.body if isinstance(m, ast.FunctionDef)]
+                    if isinstance(node, ast.ClassDef) else [])
+            answer = next((forms[f] for f in map(L.normalise, defs) if f in forms), None)
             if answer is not None:
                 found.append(GradedFunction(module, node.name, answer.what, answer.exercise))
     return found
@@ -187,8 +246,12 @@ def write_checks(dest: Path, root: Path) -> int:
         short = module.rsplit(".", 1)[-1]
         packer = Packer()
         judges = {f"judge_{n}": REGISTRY[n].judge for n in names if REGISTRY[n].judge}
-        hints = {n: code_hints(REGISTRY[n].hints, outputs_are_numbers(REGISTRY[n]))
-                 for n in names}
+        # a check graded on submission keeps no hint that reads the inputs: its hints run
+        # the same left-out functions as its judge (they get no table either)
+        hints = {n: code_hints(REGISTRY[n].hints, outputs_are_numbers(REGISTRY[n])
+                               or n in GRADED_ON_SUBMISSION) for n in names}
+        deferred = {f"judge_{n}": (GRADED_ON_SUBMISSION[n], n) for n in names
+                    if n in GRADED_ON_SUBMISSION and REGISTRY[n].judge}
         entries = [record_check(REGISTRY[n], packer, f"judge_{n}" if REGISTRY[n].judge else None,
                                 set(hints[n])) for n in names]
         (folder / f"{short}.json").write_text(
@@ -197,7 +260,7 @@ def write_checks(dest: Path, root: Path) -> int:
         np.savez_compressed(folder / f"{short}.npz", **packer.arrays)
         exercise = next((exercises[n] for n in names if n in exercises), None)
         (folder / f"{short}.py").write_text(
-            check_module_source(module, exercise, judges, hints), encoding="utf-8")
+            check_module_source(module, exercise, judges, hints, deferred), encoding="utf-8")
     return len(REGISTRY)
 
 
@@ -247,17 +310,87 @@ def redact_notebook(nb: dict[str, Any], forbidden: dict[str, str]) -> dict[str, 
     return nb
 
 
-def write_book(root: Path, dest: Path, forbidden: dict[str, str]) -> None:
+#: The note a chapter notebook of the bundle opens with when it calls left-out functions.
+CHAPTER_NOTE = ("**For-credit release.** This chapter was executed with the full course and "
+                "shows the outputs of that run. It calls {names}, which this release leaves "
+                "out (each is, or gives, an exercise's answer), so its code cells cannot be "
+                "re-run here.")
+README_CHAPTERS = """
+## Chapters you cannot re-run with this release
+
+The chapters were executed with the full course; `book/notebooks/` and the HTML show
+the outputs of that run. Re-running a chapter's code needs the functions listed here,
+which this release leaves out (each is, or gives, an exercise's answer), and the course
+functions built on them:
+
+"""
+
+
+def _code_of(cell: dict[str, Any]) -> str:
+    """A code cell's Python, IPython magics and shell lines blanked."""
+    source = "".join(cell.get("source", []))
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())
+
+
+def left_out_calls(nb: dict[str, Any], stubbed: list[GradedFunction]) -> list[str]:
+    """The stubbed functions a chapter imports from ``course_nn`` (sorted names)."""
+    by_module = {(g.module, g.name) for g in stubbed}
+    names = {g.name for g in stubbed}
+    found = set()
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        try:
+            tree = ast.parse(_code_of(cell))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("course_nn"):
+                found |= {a.name for a in node.names if (node.module, a.name) in by_module
+                          or (node.module == "course_nn" and a.name in names)}
+    return sorted(found)
+
+
+def with_chapter_note(nb: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """``nb`` opening with :data:`CHAPTER_NOTE` (nothing changes without ``names``)."""
+    if not names:
+        return nb
+    listed = ", ".join(f"`{n}`" for n in names)
+    note = {"cell_type": "markdown", "id": "for-credit-note",
+            "metadata": {"tags": ["for-credit-note"]},
+            "source": CHAPTER_NOTE.format(names=listed)}
+    return {**nb, "cells": [note, *nb.get("cells", [])]}
+
+
+def write_book(root: Path, dest: Path, forbidden: dict[str, str],
+               stubbed: list[GradedFunction] = ()) -> dict[str, list[str]]:
+    """The built HTML and the executed chapters, answers redacted; a chapter that calls
+    stubbed functions opens with a note. Returns chapter -> the stubbed names it calls."""
     html, executed = built_book(root)
     out = dest / "book" / "html"
     shutil.copytree(html, out, ignore=shutil.ignore_patterns(".buildinfo", "*.ipynb"))
     for page in out.rglob("*.html"):
         page.write_text(redact_html(page.read_text(encoding="utf-8"), forbidden), encoding="utf-8")
+    calls = {name: left_out_calls(nb, list(stubbed)) for name, nb in executed.items()}
     for name, nb in executed.items():
-        text = json.dumps(redact_notebook(nb, forbidden), indent=1, ensure_ascii=False) + "\n"
+        nb = with_chapter_note(redact_notebook(nb, forbidden), calls[name])
+        text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
         for folder in (dest / "book" / "notebooks", out / "_sources" / "book"):
             folder.mkdir(parents=True, exist_ok=True)  # the pages' download button too
             (folder / name).write_text(text, encoding="utf-8")
+    return {name: names for name, names in calls.items() if names}
+
+
+def add_readme_chapters(dest: Path, calls: dict[str, list[str]]) -> None:
+    """The bundle's README lists the chapters that call left-out functions, and which."""
+    if not calls:
+        return
+    lines = [f"* `book/notebooks/{chapter}`: " + ", ".join(f"`{n}`" for n in names)
+             for chapter, names in sorted(calls.items())]
+    readme = dest / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + README_CHAPTERS + "\n".join(lines)
+                      + "\n", encoding="utf-8")
 
 
 # --- 6. leak tests ---------------------------------------------------------------------------
@@ -296,7 +429,7 @@ def find_all_leaks(dest: Path, root: Path, graded: list[GradedFunction]) -> list
 def build(dest: Path = DEFAULT_DEST, root: Path = ROOT, archive: bool = False) -> Path:
     """Write the for-credit bundle to ``dest`` (replacing it); ``BuildError`` on any leak."""
     built_book(root)
-    graded = graded_functions(root)
+    graded = functions_to_stub(root)
     answers = L.answers(root, graded)
     if dest.exists():
         shutil.rmtree(dest)
@@ -305,7 +438,7 @@ def build(dest: Path = DEFAULT_DEST, root: Path = ROOT, archive: bool = False) -
         copy_student_files(root, dest)
         stub_graded(dest, graded, answers)
         write_checks(dest, root)
-        write_book(root, dest, _forbidden_forms(answers))
+        add_readme_chapters(dest, write_book(root, dest, _forbidden_forms(answers), graded))
         leaks = find_all_leaks(dest, root, graded)
         broken = smoke_test(dest)
     except BaseException:

@@ -10,9 +10,13 @@ are dropped or renamed canonically in order of first use. Attribute names stay
 
 What is compared:
 
-* *answers*: for every graded function, the ``course_nn`` reference and the
-  instructor's solution function of the same exercise (``solutions/``); also every
-  hidden-case generator of the registry (the way hidden cases are drawn);
+* *answers*: for every graded function (every method of a graded class) and every
+  answer under another name
+  (:data:`~course_nn.release_credit.graded.ANSWERS_UNDER_OTHER_NAMES`), the ``course_nn``
+  reference and the instructor's solution function of the same exercise
+  (``solutions/``), except a function the released notebook hands out as it is (a
+  helper, or the part of a given function the repair keeps); also every hidden-case
+  generator of the registry (the way hidden cases are drawn);
 * *bundle functions*: every function definition in the bundle's Python files, in the
   code cells of its notebooks, in code blocks of notebook outputs and in the ``<pre>``
   blocks of its HTML pages.
@@ -37,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from course_nn.grading import REGISTRY
-from course_nn.release_credit.graded import GradedFunction, graded_functions
+from course_nn.release_credit.graded import GradedFunction, functions_to_stub
 
 DOCSTRING_OWNERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)
 
@@ -120,23 +124,40 @@ def _solution_functions(root: Path) -> Iterator[tuple[str, str, ast.FunctionDef]
                     yield notebook.parent.name, meta.get("grade_id", "?"), func
 
 
+def _given_forms(root: Path) -> dict[str, set[str]]:
+    """exercise -> the normalised functions its released notebook hands out (a helper or a
+    given function that the solution keeps as it is: handed out, so not an answer)."""
+    given: dict[str, set[str]] = {}
+    for notebook in sorted((root / "exercises").glob("*/*.ipynb")):
+        forms = given.setdefault(notebook.parent.name, set())
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            if cell.get("cell_type") == "code":
+                forms |= {normalise(f) for f in functions_in("".join(cell.get("source", [])))}
+    return given
+
+
 def answers(root: Path, graded: list[GradedFunction] | None = None) -> list[Answer]:
     """References of the graded functions, the instructor's solutions, hidden generators."""
     import importlib
 
-    graded = graded_functions(root) if graded is None else graded
+    graded = functions_to_stub(root) if graded is None else graded
+    given = _given_forms(root)
     found = []
     for g in graded:
         func = getattr(importlib.import_module(g.module), g.name)
         for node in functions_in(inspect.getsource(func)):
-            if node.name == g.name:
+            if isinstance(func, type):  # a graded class (a layer): every method not handed out
+                if normalise(node) not in given.get(g.exercise, set()):
+                    found.append(Answer(f"reference {g.module}.{g.name}.{node.name} "
+                                        f"({g.exercise})", normalise(node), g.exercise))
+            elif node.name == g.name:
                 found.append(Answer(f"reference {g.module}.{g.name} ({g.exercise})",
                                     normalise(node), g.exercise))
     exercises = {g.exercise for g in graded}
     for exercise, grade_id, node in _solution_functions(root):
-        if exercise in exercises:
-            found.append(Answer(f"solution {exercise}/{grade_id} {node.name}", normalise(node),
-                                exercise))
+        form = normalise(node)
+        if exercise in exercises and form not in given.get(exercise, set()):
+            found.append(Answer(f"solution {exercise}/{grade_id} {node.name}", form, exercise))
     for name, check in REGISTRY.items():
         generator = getattr(check.hidden_cases, "__wrapped__", check.hidden_cases)
         try:

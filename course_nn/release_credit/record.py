@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -253,7 +254,8 @@ def properties(check: Check, case: Case, expected: Any, tables: list[int]
 
 
 #: Check fields the bundle replaces by stored data; every other field is copied as is.
-REPLACED = ("name", "reference", "public_cases", "hidden_cases", "hints", "judge")
+REPLACED = ("name", "reference", "public_cases", "hidden_cases", "hints", "judge", "given",
+            "variant_params")
 
 
 def plain_fields(check: Check) -> dict[str, Any]:
@@ -270,6 +272,25 @@ def plain_fields(check: Check) -> dict[str, Any]:
     return found
 
 
+def given_behaviour(check: Check, case: Case, packer: Packer) -> dict[str, Any] | None:
+    """What a debugging item's given function does on ``case``: its packed output, or the
+    name of the exception it raises (None for other items). The bundle answers "behaves
+    like the given function" from this, since the given code may call graded references
+    that the bundle stubs; NumPy's error settings as :func:`.messages.behaves_like_given`
+    sets them."""
+    if check.given is None:
+        return None
+    strict = ({"over": "raise", "invalid": "raise", "divide": "raise"} if check.float_errors
+              else {"all": "ignore"})
+    try:
+        with np.errstate(**strict), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            output = check.given(*copy.deepcopy(case.args))
+    except Exception as err:  # noqa: BLE001 (the given code's own exception is its behaviour)
+        return {"raises": type(err).__name__}
+    return {"output": packer.pack(output, printed=True)}
+
+
 def record_case(check: Check, case: Case, packer: Packer, tables: list[int]) -> dict[str, Any]:
     """One public case: every field of the Case packed, its expected output, and the
     tables of the hints in ``tables``."""
@@ -284,13 +305,36 @@ def record_case(check: Check, case: Case, packer: Packer, tables: list[int]) -> 
         "expected": packer.pack(expected, printed=True),
         "mistakes": mistakes(check, case, expected, packer, tables) if numeric else [],
         "properties": properties(check, case, expected, tables) if numeric else [],
+        "given": given_behaviour(check, case, packer),
     }
+
+
+def answer_size(check: Check) -> int:
+    """How many numbers a by-hand answer holds (the same for every variant)."""
+    return int(flatten_numbers_size(check.expected(check.cases(hidden=False)[0])))
+
+
+def flatten_numbers_size(value: Any) -> int:
+    """The count of numbers in ``value`` (nested tuples and lists of numbers and arrays)."""
+    return sum(int(np.asarray(to_float_array(leaf)).size) for leaf in flatten_output(value))
+
+
+def record_variant_check(check: Check, judge: str | None) -> dict[str, Any]:
+    """The entry of a by-hand item with numbers of one's own: no case, no expected value
+    of any variant, no hint table; only the size of an answer, so the bundle's check()
+    can check its form (docs/releases.md, "By-hand items with numbers of one's own")."""
+    label = check.cases(hidden=False)[0].label
+    return {"name": check.name, "judge": judge, "fields": plain_fields(check), "hints": 0,
+            "code_hints": [], "cases": [], "variants": {"size": answer_size(check), "label": label}}
 
 
 def record_check(check: Check, packer: Packer, judge: str | None,
                  code_hints: set[int]) -> dict[str, Any]:
     """One ``chNN.json`` entry: the check's public cases, outputs and hint tables as plain
-    data; the hints in ``code_hints`` ship as code and get no table."""
+    data; the hints in ``code_hints`` ship as code and get no table. A by-hand item with
+    numbers of one's own stores no expected value (:func:`record_variant_check`)."""
+    if check.variant_params is not None:
+        return record_variant_check(check, judge)
     tables = [i for i in range(len(check.hints)) if i not in code_hints]
     cases = [record_case(check, case, packer, tables) for case in check.cases(hidden=False)]
     return {"name": check.name, "judge": judge, "fields": plain_fields(check),
@@ -299,5 +343,4 @@ def record_check(check: Check, packer: Packer, judge: str | None,
 
 def outputs_are_numbers(check: Check) -> bool:
     """Can mistakes be stored as numbers (every public case's expected output is)?"""
-    return all(is_numeric(check.reference(*copy.deepcopy(case.args)))
-               for case in check.cases(hidden=False))
+    return all(is_numeric(check.expected(case)) for case in check.cases(hidden=False))

@@ -17,6 +17,12 @@ a Python float, ``{"v": x}`` an int, bool, str or None, ``{"t": [...]}`` a tuple
 is not numbers (a network's structure, printed without its weights) is stored as its
 printed text, ``{"r": text}``; such a check's judge and hints ship as code, since there
 are no numbers to compare a mistake with.
+
+A by-hand item with numbers of one's own (``"variants"`` in its entry) stores no case and
+no expected value of any variant: its numbers come from the shipped
+:mod:`course_nn.grading.by_hand_numbers`, and its reference raises
+:class:`course_nn.grading.core.NoExpectedValues`, so ``check()`` checks only the answer's
+form and says that its values are graded on submission (docs/releases.md).
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ from typing import Any
 import numpy as np
 
 from course_nn.grading.compare import flatten_output, to_float_array
-from course_nn.grading.core import Case, Check, register
+from course_nn.grading.core import Case, Check, NoExpectedValues, register
+from course_nn.grading.variant import PARAMS
 
 #: What a hidden-case request says in the bundle.
 NO_HIDDEN = ("hidden cases are not in the for-credit bundle: they are drawn by the "
@@ -136,10 +143,14 @@ class Mistake:
     values: tuple[np.ndarray, ...]
     advice: str
 
-    def matches(self, got: list[Any], size: int) -> bool:
-        if len(got) != size:
+    def matches(self, got: list[Any], expected: list[np.ndarray]) -> bool:
+        """Is ``got`` this mistake: its parts equal the stored values, every other part the
+        expected output (the output the full course's hint was asked about when the
+        bundle was built, so the bundle never gives a hint the full course would not)."""
+        if len(got) != len(expected):
             return False
-        return all(_close(got[i], v) for i, v in zip(self.parts, self.values, strict=True))
+        mine = dict(zip(self.parts, self.values, strict=True))
+        return all(_close(g, mine.get(i, expected[i])) for i, g in enumerate(got))
 
 
 @dataclass(frozen=True)
@@ -150,6 +161,7 @@ class StoredCase:
     expected: Any
     mistakes: tuple[Mistake, ...]
     properties: tuple[tuple[int, str, str], ...]  # (hint, kind, advice)
+    given: dict[str, Any] | None = None  # a debugging item's given function: output or raises
 
 
 class StoredHint:
@@ -165,11 +177,10 @@ class StoredHint:
         if stored is None:
             return None
         parts = flatten_output(got)
-        size = len(flatten_output(stored.expected))
-        for mistake in stored.mistakes:
-            if mistake.hint == self.index and mistake.matches(parts, size):
-                return mistake.advice
         want, have = _leaves(stored.expected), _leaves(got)
+        for mistake in stored.mistakes:
+            if mistake.hint == self.index and want is not None and mistake.matches(parts, want):
+                return mistake.advice
         if want is None or have is None or len(want) != len(have):
             return None
         for hint, kind, advice in stored.properties:
@@ -193,6 +204,29 @@ class StoredReference:
         return copy.deepcopy(stored.expected)
 
 
+class GivenRaised(Exception):
+    """Stands for the exception a given function raised when the bundle was built."""
+
+
+class StoredGiven:
+    """A debugging item's given function, as it behaved on each public case: its stored
+    output, or an exception of the stored name (what :func:`.messages.behaves_like_given`
+    compares)."""
+
+    def __init__(self, name: str, cases: dict[str, StoredCase]):
+        self.name, self.cases = name, cases
+        self.__name__ = f"{name}_given_behaviour"
+
+    def __call__(self, *args: Any) -> Any:
+        stored = self.cases.get(digest(args))
+        if stored is None or stored.given is None:
+            raise LookupError(f"{self.name}: the for-credit bundle holds the given function's "
+                              "behaviour on the public cases only")
+        if "raises" in stored.given:
+            raise type(str(stored.given["raises"]), (GivenRaised,), {})()
+        return copy.deepcopy(stored.given["output"])
+
+
 def _no_hidden_cases(rng: np.random.Generator) -> list[Case]:
     raise RuntimeError(NO_HIDDEN)
 
@@ -207,8 +241,37 @@ def _stored_case(entry: dict[str, Any], arrays: Any) -> StoredCase:
                 m["advice"])
         for m in entry["mistakes"])
     properties = tuple((p["hint"], p["kind"], p["advice"]) for p in entry["properties"])
+    given = entry.get("given")
+    if given is not None and "output" in given:
+        given = {"output": unpack(given["output"], arrays)}
     return StoredCase(Case(args, **fields), unpack(entry["expected"], arrays),
-                      mistakes, properties)
+                      mistakes, properties, given)
+
+
+class GradedOnSubmission:
+    """The reference of a by-hand item with numbers of one's own in the bundle: it holds no
+    expected value, only how many numbers an answer has."""
+
+    def __init__(self, name: str, size: int):
+        self.name, self.size = name, size
+        self.__name__ = f"{name}_graded_on_submission"
+
+    def __call__(self, *args: Any, **params: Any) -> Any:
+        raise NoExpectedValues(self.name, self.size)
+
+
+def variant_check(entry: dict[str, Any], judges: dict[str, Callable[..., str | None]]) -> Check:
+    """The bundle's check of a by-hand item with numbers of one's own (no expected values)."""
+    import course_nn.grading.by_hand_numbers  # noqa: F401 (registers the items' numbers)
+
+    about = entry["variants"]
+    fields = {name: tuple(v) if isinstance(v, list) else v
+              for name, v in entry["fields"].items()}
+    cases = lambda *_: [Case((), str(about["label"]))]  # noqa: E731
+    return Check(name=entry["name"], reference=GradedOnSubmission(entry["name"], int(about["size"])),
+                 public_cases=cases, hidden_cases=cases,
+                 judge=judges[entry["judge"]] if entry["judge"] else None,
+                 variant_params=PARAMS[entry["name"]].params, **fields)
 
 
 def stored_check(entry: dict[str, Any], arrays: Any,
@@ -216,6 +279,8 @@ def stored_check(entry: dict[str, Any], arrays: Any,
                  code: dict[int, Callable[..., str | None]] | None = None) -> Check:
     """The :class:`Check` described by one entry of a ``chNN.json``; ``code`` holds the
     hints that ship as code, by position (the others answer from their tables)."""
+    if "variants" in entry:
+        return variant_check(entry, judges)
     stored = [_stored_case(c, arrays) for c in entry["cases"]]
     by_key = {digest(s.case.args): s for s in stored}
 
@@ -231,6 +296,8 @@ def stored_check(entry: dict[str, Any], arrays: Any,
         hidden_cases=_no_hidden_cases,
         hints=tuple((code or {}).get(i) or StoredHint(by_key, i) for i in range(entry["hints"])),
         judge=judges[entry["judge"]] if entry["judge"] else None,
+        given=(StoredGiven(entry["name"], by_key)
+               if any(s.given is not None for s in stored) else None),
         **fields,
     )
 

@@ -188,6 +188,8 @@ def by_structure(obj, structure):
     a list: a tuple of parts), or None when ``obj`` does not have that structure."""
     if structure == "leaf":
         return [obj]
+    if structure == "flat":  # a form-only answer: every number, however it is nested
+        return flat_leaves(obj)
     if not isinstance(structure, list) or not isinstance(obj, (tuple, list)) \
             or len(obj) != len(structure):
         return None
@@ -198,6 +200,14 @@ def by_structure(obj, structure):
             return None
         leaves += found
     return leaves
+
+
+def flat_leaves(obj, depth=8):
+    """The leaves of nested tuples and lists (at most ``depth`` levels; deeper, the rest is
+    one leaf, which then is not numbers)."""
+    if depth and isinstance(obj, (tuple, list)):
+        return [leaf for item in obj for leaf in flat_leaves(item, depth - 1)]
+    return [obj]
 
 
 def convert(leaves, np, limit):

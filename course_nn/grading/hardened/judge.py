@@ -37,7 +37,7 @@ from course_nn.grading.core import (
 )
 from course_nn.grading.hardened import parsing
 from course_nn.grading.hardened.assignment import HIDDEN_BEGIN, HIDDEN_END
-from course_nn.grading.hardened.cases import DrawnCall
+from course_nn.grading.hardened.cases import DrawnCall, FormOnly
 from course_nn.grading.hardened.model import (
     CRASHED,
     ERROR,
@@ -172,6 +172,8 @@ def _judge_case(call: DrawnCall, number: int, record: Any, arrays: dict) -> str 
         got = _answer(record, arrays)
     except Verdict as verdict:
         raise Verdict(verdict.status, f"{head} failed{inputs}\n  problem: {verdict.message}") from None
+    if isinstance(call.expected[number], FormOnly):  # values graded on submission
+        return _form_only(call, head, got, call.expected[number].size)
     problem = diagnose(call.check, case, call.expected[number], got)
     if problem is None and record.get("shares_input") and call.check.fresh_arrays:
         problem = VIEW_PROBLEM  # right values, but views of an input the task said to keep
@@ -184,6 +186,21 @@ def _judge_case(call: DrawnCall, number: int, record: Any, arrays: dict) -> str 
     if record.get("note"):
         notes.append(f"note: {call.check.name} {record['note']}")
     return "\n".join(notes) or None
+
+
+def _form_only(call: DrawnCall, head: str, got: Any, size: int) -> str:
+    """A by-hand answer this release can only check for its form (``size`` numbers), as
+    the notebook's ``check()`` does there; returns the note a passed test carries."""
+    try:
+        count = flat_numbers(got).size
+    except (TypeError, ValueError):
+        raise Verdict(FAILED, f"{head} failed\n  problem: returned something that is not "
+                              "numbers") from None
+    if count != size:
+        raise Verdict(FAILED, f"{head} failed\n  problem: returned {count} number(s); the "
+                              f"task asks for {size}")
+    return (f"note: {call.check.name}: {size} numbers, the form the task asks for; their "
+            "values are graded when you submit")
 
 
 def _flag_leaked_switch(sub: Submission, test: TestSpec, answer: Any) -> None:
