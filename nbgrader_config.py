@@ -49,7 +49,7 @@ c.LateWork.penalty_method = "none"  # none | zero | per_hour | per_day
 
 # `nbgrader export` writes here (git-ignored), not ./grades.csv; `course-nn export` writes
 # Canvas, Moodle and plain CSV files to graded/export/.
-# (the folder is made here: nbgrader opens the file without making its folder)
-os.makedirs(os.path.join(os.path.dirname(os.path.abspath(__file__)), "graded"), exist_ok=True)
-c.CsvExportPlugin.to = os.path.join(os.path.dirname(os.path.abspath(__file__)), "graded",
-                                    "nbgrader_grades.csv")
+# (relative to the course root, where nbgrader runs; the folder is made here, since
+# nbgrader opens the file without making its folder)
+os.makedirs("graded", exist_ok=True)
+c.CsvExportPlugin.to = "graded/nbgrader_grades.csv"

@@ -52,6 +52,7 @@ c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.CsvExportPlugin.to = "graded/nbgrader_grades.csv"  # as the repository's nbgrader_config.py
 '''
 
 
